@@ -1,0 +1,108 @@
+"""The Method interface every registered method implements.
+
+A method learns from a ``TextSet`` (``fit``) and answers class probabilities for new texts
+(``predict_proba``). Episodic meta-learners also ``meta_train`` on episodes and answer
+``predict_episode``: adapt to a support set *without changing stored weights* (learn2learn's
+``clone()`` contract), so one trained method is evaluated on many episodes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from metacore.config import MethodConfig
+from metacore.data import TextSet
+from metacore.training.context import RunContext
+
+MANIFEST = "metacore.json"
+
+
+class Method:
+    """Base class. Subclasses set ``name`` and ``config_cls`` through ``register``."""
+
+    name: ClassVar[str] = ""
+    config_cls: ClassVar[type[MethodConfig]] = MethodConfig
+
+    def __init__(self, config: MethodConfig) -> None:
+        self.config = config
+        self.classes: list[str] = []
+
+    # --- the "adapt to my classes" protocol -------------------------------------------------
+    def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
+        """Learn the classes of ``train``; ``val`` drives early stopping where used."""
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
+        """Probabilities (N, C) over ``self.classes``."""
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str], *, ctx: RunContext) -> list[str]:
+        proba = self.predict_proba(texts, ctx=ctx)
+        return [self.classes[i] for i in proba.argmax(axis=1)]
+
+    # --- the "generalise to unseen classes" protocol ----------------------------------------
+    def meta_train(self, base: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
+        """Learn from base classes before seeing novel ones. Non-episodic methods do nothing."""
+
+    def predict_episode(
+        self, support: TextSet, query: Sequence[str], *, ctx: RunContext
+    ) -> tuple[list[str], np.ndarray]:
+        """Adapt a private copy on ``support`` and predict ``query``; stored weights stay."""
+        learner = copy.deepcopy(self)
+        learner.fit(support, val=None, ctx=ctx)
+        return learner.classes, learner.predict_proba(query, ctx=ctx)
+
+    # --- reporting ---------------------------------------------------------------------------
+    def parameter_counts(self) -> dict[str, int]:
+        """``trainable`` and ``total`` parameters of what this method learns and uses."""
+        return {"trainable": 0, "total": 0}
+
+    def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
+        """The representation this method classifies from (for 2-D projections), if any."""
+        return None
+
+    def extra_results(self) -> dict[str, Any]:
+        """Method-specific result entries (for example ``inner_loop``)."""
+        return {}
+
+    # --- persistence -------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the adapted model; a ``metacore.json`` manifest says how to load it."""
+        raise NotImplementedError(f"{self.name} cannot be saved yet.")
+
+    @classmethod
+    def load(cls, directory: str | Path, *, ctx: RunContext) -> Method:
+        raise NotImplementedError(f"{cls.name} cannot be loaded yet.")
+
+    def _write_manifest(self, directory: Path, **extra: Any) -> None:
+        manifest = {"method": self.name, "config": self.config.to_dict(),
+                    "classes": self.classes, **extra}
+        (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        raise ValueError(f"{directory} is not a saved metacore model (no {MANIFEST}).")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_method(directory: str | Path, *, ctx: RunContext) -> Method:
+    """Load any saved method by reading its manifest."""
+    from metacore.methods import registry
+
+    manifest = read_manifest(directory)
+    return registry.get(manifest["method"]).method_cls.load(directory, ctx=ctx)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,162 @@
+"""Shared pieces for methods that classify sentence embeddings: the encoder + linear head
+model, batched training through the one loop, batched prediction, and saving in Hugging Face
+format (encoder via ``save_pretrained`` plus ``head.safetensors`` and the label map)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from metacore.backbones.base import Backbone, encode
+from metacore.data import TextSet
+from metacore.training.batching import collate, length_grouped_batches
+from metacore.training.context import RunContext
+from metacore.training.device import adamw, autocast
+from metacore.training.loop import LoopResult, run_loop
+
+HEAD_FILE = "head.safetensors"
+
+
+class EncoderClassifier(nn.Module):
+    """Encoder -> mean pooling -> dropout -> linear head."""
+
+    def __init__(self, encoder: nn.Module, hidden: int, n_classes: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return encode(self.encoder, input_ids, attention_mask)  # (B, H)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(input_ids, attention_mask)))  # (B, C)
+
+
+def count_parameters(model: nn.Module) -> dict[str, int]:
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"trainable": int(trainable), "total": int(total)}
+
+
+def epoch_batches(
+    ids: list[list[int]], labels: np.ndarray, *, batch_size: int, epochs: int,
+    rng: np.random.Generator,
+) -> Iterator[tuple[int, tuple[list[list[int]], np.ndarray]]]:
+    """Length-grouped batches for each epoch, as ``(epoch, (token_ids, labels))``."""
+    lengths = [len(x) for x in ids]
+    for epoch in range(1, epochs + 1):
+        for idx in length_grouped_batches(lengths, batch_size, rng):
+            yield epoch, ([ids[i] for i in idx], labels[idx])
+
+
+def train_classifier(
+    model: EncoderClassifier, *, backbone: Backbone, train: TextSet, val: TextSet | None,
+    classes: list[str], ctx: RunContext, epochs: int, batch_size: int, lr: float,
+    head_lr: float, weight_decay: float, warmup_ratio: float, grad_clip: float,
+    patience: int | None, max_length: int,
+) -> LoopResult:
+    """AdamW with linear warm-up and decay, gradient clipping and early stopping on val loss."""
+    device = ctx.device
+    model.to(device)
+    ids = backbone.tokenize(train.texts, max_length)
+    y = train.label_ids(classes)
+    steps = epochs * -(-len(ids) // batch_size)
+    head = set(id(p) for p in model.head.parameters())
+    body = [p for p in model.parameters() if p.requires_grad and id(p) not in head]
+    groups = [{"params": list(model.head.parameters()), "lr": head_lr}]
+    if body:
+        groups.append({"params": body, "lr": lr})
+    opt = adamw(groups, lr=lr, weight_decay=weight_decay, device=device)
+    warm = max(1, int(warmup_ratio * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    loss_fn = nn.CrossEntropyLoss()
+    pad = backbone.pad_id()
+
+    def step(batch: tuple[list[list[int]], np.ndarray]) -> dict[str, float]:
+        model.train()
+        enc = collate(batch[0], pad, device)
+        target = torch.as_tensor(batch[1], device=device)
+        with autocast(device):
+            logits = model(enc["input_ids"], enc["attention_mask"])
+        loss = loss_fn(logits.float(), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        opt.step()
+        sched.step()
+        return {"loss": loss.detach(), "lr": sched.get_last_lr()[-1]}
+
+    evaluate = None
+    if val is not None and len(val):
+        val_ids = backbone.tokenize(val.texts, max_length)
+        val_y = val.label_ids(classes)
+
+        def evaluate() -> dict[str, float]:
+            logits = predict_logits(model, val_ids, pad, device)
+            loss = nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(val_y))
+            return {"val_loss": float(loss), "val_accuracy": float((logits.argmax(1) == val_y)
+                                                                     .mean())}
+
+    return run_loop(
+        ctx=ctx, batches=epoch_batches(ids, y, batch_size=batch_size, epochs=epochs,
+                                       rng=ctx.rng(1)),
+        total_steps=steps, step=step, evaluate=evaluate, eval_every=-(-len(ids) // batch_size),
+        patience=patience, snapshot=lambda: copy.deepcopy(model.state_dict()),
+        restore=model.load_state_dict,
+    )
+
+
+@torch.no_grad()
+def predict_logits(
+    model: EncoderClassifier, ids: Sequence[Sequence[int]], pad_id: int, device: torch.device,
+    batch_size: int = 64, features: bool = False,
+) -> np.ndarray:
+    """Logits (N, C), or pooled features (N, H), in input order; batches sorted by length."""
+    model.eval()
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    chunks: list[np.ndarray] = []
+    for start in range(0, len(order), batch_size):
+        enc = collate([ids[i] for i in order[start : start + batch_size]], pad_id, device)
+        with autocast(device):
+            fn = model.features if features else model
+            chunks.append(fn(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy())
+    out = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+    result = np.empty_like(out)
+    result[order] = out
+    return result
+
+
+def save_encoder_head(
+    directory: Path, encoder: nn.Module, head: nn.Linear, backbone: Backbone,
+    classes: list[str],
+) -> None:
+    """Encoder and tokenizer via ``save_pretrained`` (loadable by transformers alone), the head
+    in safetensors, and the label map in the encoder's config (``id2label``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    encoder = copy.deepcopy(encoder).cpu()
+    encoder.config.id2label = dict(enumerate(classes))
+    encoder.config.label2id = {c: i for i, c in enumerate(classes)}
+    encoder.save_pretrained(directory, safe_serialization=True)
+    backbone.tokenizer.save_pretrained(directory)
+    save_file({"weight": head.weight.detach().cpu().contiguous(),
+               "bias": head.bias.detach().cpu().contiguous()}, str(directory / HEAD_FILE))
+
+
+def load_encoder_head(directory: Path) -> tuple[nn.Module, nn.Linear, object]:
+    from transformers import AutoModel, AutoTokenizer
+
+    encoder = AutoModel.from_pretrained(directory, use_safetensors=True, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    state = load_file(str(directory / HEAD_FILE))
+    head = nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
+    head.load_state_dict(state)
+    return encoder.eval(), head, tokenizer

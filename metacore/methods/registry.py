@@ -1,0 +1,84 @@
+"""The method registry: one line at the end of each method file makes it available everywhere.
+
+The CLI, the app's forms and the contract tests all read this registry (peft's
+``register_peft_method`` idea), so adding a method touches one file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metacore.config import MethodConfig
+    from metacore.methods.base import Method
+
+FAMILIES = ("classical", "fine-tuning", "meta-learning")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    method_cls: type[Method]
+    config_cls: type[MethodConfig]
+    description: str
+    family: str
+    uses_backbone: bool
+    episodic: bool  # meta-trains on episodes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "family": self.family,
+                "uses_backbone": self.uses_backbone, "episodic": self.episodic}
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register(
+    name: str,
+    *,
+    config: type[MethodConfig],
+    description: str,
+    family: str,
+    uses_backbone: bool = True,
+    episodic: bool = False,
+):
+    """Class decorator that registers a method under a lowercase name."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}")
+
+    def wrap(cls: type[Method]) -> type[Method]:
+        cls.name = name
+        cls.config_cls = config
+        _REGISTRY[name] = MethodSpec(name, cls, config, description, family, uses_backbone,
+                                     episodic)
+        return cls
+
+    return wrap
+
+
+def _ensure_loaded() -> None:
+    import metacore.methods  # noqa: F401 - importing the package registers every method
+
+
+def available() -> list[MethodSpec]:
+    """Every registered method, in registration order."""
+    _ensure_loaded()
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> MethodSpec:
+    """The spec of a method. Raises ``ValueError`` naming the valid methods."""
+    _ensure_loaded()
+    key = (name or "").strip().lower()
+    if key not in _REGISTRY:
+        raise ValueError(f"Unknown method {name!r}; choose one of {', '.join(_REGISTRY)}.")
+    return _REGISTRY[key]
+
+
+def create(name: str, config: dict[str, Any] | MethodConfig | None = None) -> Method:
+    """Instantiate a method with its config (a dict is validated through ``from_dict``)."""
+    spec = get(name)
+    if config is None or isinstance(config, dict):
+        config = spec.config_cls.from_dict(config or {})
+    return spec.method_cls(config)

@@ -1,0 +1,92 @@
+"""TF-IDF + logistic regression: the classical baseline every other method must beat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+
+from metacore.config import MethodConfig, setting
+from metacore.data import TextSet
+from metacore.methods.base import Method
+from metacore.methods.registry import register
+from metacore.training.context import RunContext
+
+
+@dataclass
+class TfidfLogregConfig(MethodConfig):
+    c: float = setting(10.0, "Inverse regularisation strength of the logistic regression: "
+                       "larger fits the training examples more closely.", minimum=1e-4)
+    word_ngrams: int = setting(2, "Longest run of words used as a feature (1 = single words).",
+                               minimum=1, maximum=3, advanced=True)
+    char_ngrams: int = setting(4, "Longest run of characters used as a feature; characters "
+                               "make it work for Chinese, which has no spaces.", minimum=1,
+                               maximum=6, advanced=True)
+    max_features: int = setting(100_000, "Most features kept per kind, to bound memory.",
+                                minimum=100, advanced=True)
+
+
+@register("tfidf-logreg", config=TfidfLogregConfig, family="classical", uses_backbone=False,
+          description="TF-IDF word and character n-grams + logistic regression (no neural net).")
+class TfidfLogreg(Method):
+    """Bag of n-grams weighted by TF-IDF, classified by logistic regression (scikit-learn)."""
+
+    config: TfidfLogregConfig
+
+    def __init__(self, config: TfidfLogregConfig) -> None:
+        super().__init__(config)
+        self.pipeline = None
+
+    def _build(self):
+        c = self.config
+        # A token pattern that also takes single characters: CJK words are one character long.
+        words = TfidfVectorizer(ngram_range=(1, c.word_ngrams), token_pattern=r"(?u)\b\w+\b",
+                                sublinear_tf=True, max_features=c.max_features)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, c.char_ngrams),
+                                sublinear_tf=True, max_features=c.max_features)
+        features = FeatureUnion([("words", words), ("chars", chars)])
+        return make_pipeline(features, LogisticRegression(C=c.c, max_iter=2000))
+
+    def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
+        self.classes = train.classes
+        self.pipeline = self._build()
+        if len(self.classes) == 1:  # logistic regression needs two classes; predict the one
+            self.pipeline = None
+            return
+        self.pipeline.fit(list(train.texts), train.label_ids(self.classes))
+
+    def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
+        if self.pipeline is None:
+            return np.ones((len(texts), 1))
+        return self.pipeline.predict_proba(list(texts))
+
+    def parameter_counts(self) -> dict[str, int]:
+        if self.pipeline is None:
+            return {"trainable": 0, "total": 0}
+        lr = self.pipeline[-1]
+        n = int(lr.coef_.size + lr.intercept_.size)
+        return {"trainable": n, "total": n}
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        # joblib (pickle) is fine for our own artefacts; never load one from a stranger.
+        joblib.dump(self.pipeline, directory / "pipeline.joblib")
+        self._write_manifest(directory, format="joblib")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, *, ctx: RunContext) -> TfidfLogreg:
+        from metacore.methods.base import read_manifest
+
+        manifest = read_manifest(directory)
+        method = cls(TfidfLogregConfig.from_dict(manifest["config"]))
+        method.classes = manifest["classes"]
+        method.pipeline = joblib.load(Path(directory) / "pipeline.joblib")
+        return method
