@@ -68,6 +68,7 @@ def _load_cached(spec: str, allow_download: bool) -> Backbone:
         return tiny_backbone()
     _check_source(source, allow_download)
     _set_offline(not allow_download)
+    _quiet_transformers()
     tokenizer = _load_tokenizer(source, allow_download)
     model = _load_model(source, pretrained, allow_download)
     model.eval()
@@ -140,6 +141,14 @@ def _missing_message(source: str, allow_download: bool, exc: Exception) -> str:
             "--allow-download (set HF_ENDPOINT for a mirror) or give a local model folder."
         )
     return f"The model {source!r} could not be downloaded: {str(exc).splitlines()[0]}"
+
+
+def _quiet_transformers() -> None:
+    """No "Loading weights" bars from transformers: our own progress events say what happens."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def _set_offline(offline: bool) -> None:

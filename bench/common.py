@@ -1,0 +1,64 @@
+"""Helpers shared by the benchmark scripts (not tests): data paths, capped test sets, tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("METACORE_DATASETS", ROOT.parent / "shared" / "datasets"))
+RESULTS = ROOT / "bench" / "results"
+
+
+def dataset_path(name: str) -> str:
+    """A sample file name (``sample_data/…``) or a shared benchmark dataset by short name."""
+    if (ROOT / name).exists():
+        return str(ROOT / name)
+    path = SHARED / f"{name}.csv"
+    if not path.exists():
+        raise SystemExit(f"{path} not found; set METACORE_DATASETS to the datasets folder.")
+    return str(path)
+
+
+def cap_test(prepared, cap: int | None, seed: int = 0):
+    """A stratified, seeded subsample of at most ``cap`` test texts (the same for every method
+    and training seed), so a 7 600-row test set does not dominate CPU time."""
+    test = prepared.split.test
+    if not cap or len(test) <= cap:
+        return prepared
+    from sklearn.model_selection import train_test_split
+
+    idx, _ = train_test_split(np.arange(len(test)), train_size=cap, random_state=seed,
+                              stratify=list(test.labels))
+    split = dataclasses.replace(prepared.split, test=test.subset(sorted(idx)))
+    return dataclasses.replace(prepared, split=split)
+
+
+def machine() -> dict:
+    import torch
+
+    return {"platform": platform.platform(), "processor": platform.processor(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def write_json(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    return path
+
+
+def mean_sd(values) -> str:
+    arr = np.asarray(values, dtype=float)
+    return f"{100 * arr.mean():.1f} ({100 * arr.std(ddof=1) if arr.size > 1 else 0:.1f})"

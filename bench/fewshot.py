@@ -1,0 +1,80 @@
+"""Few-shot accuracy: every method at K examples per class over several seeds.
+
+    python bench/fewshot.py --datasets sst5 emotion agnews --shots 8 --seeds 0 1 2 3 4
+
+Prints macro-F1 and accuracy (mean and standard deviation over seeds, in %) and mean training
+time per method and dataset, and writes bench/results/fewshot-K.json. Test sets larger than
+--test-cap are subsampled (stratified, seed 0; the same texts for every method and seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import cap_test, dataset_path, machine, mean_sd, write_json
+
+DEFAULT_METHODS = ["tfidf-logreg", "linear-probe", "full-finetune", "lora"]
+
+
+def run(args: argparse.Namespace) -> dict:
+    from metacore.api import RunSpec, prepare_data, run_experiment
+    from metacore.backbones import load_backbone
+
+    backbone = load_backbone(args.backbone)
+    rows = []
+    for name in args.datasets:
+        for seed in args.seeds:
+            base = RunSpec(data=dataset_path(name), method="tfidf-logreg", shots=args.shots,
+                           seed=seed, backbone=args.backbone)
+            prepared = cap_test(prepare_data(base), args.test_cap)
+            for method in args.methods:
+                spec = RunSpec(**{**base.to_dict(), "method": method})
+                t0 = time.perf_counter()
+                result = run_experiment(spec, prepared=prepared, backbone=backbone)
+                rows.append({"dataset": name, "seed": seed, "method": method,
+                             "status": result.status, "error": result.error,
+                             "accuracy": result.metrics.get("accuracy"),
+                             "macro_f1": result.metrics.get("macro_f1"),
+                             "train_s": result.timing.get("train_s"),
+                             "total_s": time.perf_counter() - t0,
+                             "n_test": len(prepared.split.test)})
+                print(f"{name} seed {seed} {method}: {result.status} macro-F1 "
+                      f"{rows[-1]['macro_f1']} train {rows[-1]['train_s']:.1f}s", flush=True)
+    return {"shots": args.shots, "seeds": args.seeds, "backbone": args.backbone,
+            "test_cap": args.test_cap, "machine": machine(), "rows": rows}
+
+
+def table(payload: dict) -> str:
+    rows = payload["rows"]
+    out = ["| dataset | method | macro-F1 % | accuracy % | train s |", "|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        for method in dict.fromkeys(r["method"] for r in rows):
+            sel = [r for r in rows if r["dataset"] == name and r["method"] == method
+                   and r["status"] == "completed"]
+            if not sel:
+                continue
+            train = sum(r["train_s"] for r in sel) / len(sel)
+            out.append(f"| {name} | {method} | {mean_sd([r['macro_f1'] for r in sel])} | "
+                       f"{mean_sd([r['accuracy'] for r in sel])} | {train:.1f} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", nargs="+", default=["sst5", "emotion", "agnews"])
+    p.add_argument("--methods", nargs="+", default=DEFAULT_METHODS)
+    p.add_argument("--shots", type=int, default=8)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--backbone", default="minilm")
+    p.add_argument("--test-cap", type=int, default=2000)
+    p.add_argument("--tag", default="")
+    args = p.parse_args()
+    payload = run(args)
+    path = write_json(f"fewshot-{args.shots}{args.tag}.json", payload)
+    print(table(payload))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
