@@ -69,7 +69,8 @@ class MethodConfig:
             value = getattr(self, info.name)
             if info.choices is not None and value not in info.choices:
                 raise ValueError(
-                    f"{info.name} must be one of {', '.join(map(str, info.choices))}, not {value!r}."
+                    f"{info.name} must be one of {', '.join(map(str, info.choices))}, "
+                    f"not {value!r}."
                 )
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue

@@ -1,4 +1,4 @@
-"""Pretrained text encoders: the bundled MiniLM, any Hugging Face id or folder, random-init copies."""
+"""Pretrained text encoders: bundled MiniLM, any Hugging Face id or folder, random-init copies."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ def _check_source(source: str, allow_download: bool) -> None:
     looks_like_path = source.startswith((".", "/", "~")) or os.sep in source.strip("/")
     if path.exists():
         if not (path / "config.json").exists():
-            raise BackboneError(f"The folder {source} has no config.json; it is not a model folder.")
+            raise BackboneError(f"The folder {source} has no config.json; it is not a model.")
         return
     if looks_like_path and source.count("/") > 1:
         raise BackboneError(f"The model folder {source} does not exist.")

@@ -47,7 +47,7 @@ def describe_device(device: torch.device) -> str:
 
 
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """bf16 on CUDA cards that support it; nothing elsewhere (CPU bf16 is slower on most laptops)."""
+    """bf16 on CUDA cards that support it; nothing elsewhere (CPU bf16 is slow on most laptops)."""
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return None
