@@ -22,8 +22,8 @@ import numpy as np
 
 from metacore.data import (
     DataError,
-    LoadedData,
     Limits,
+    LoadedData,
     Split,
     TextSet,
     cross_split_findings,
