@@ -1,0 +1,189 @@
+"""Downloads of one run: JSON, CSV tables, an offline HTML report, the model, and a bundle.
+
+Every function returns bytes, ready for a download button or a file. CSV cells that a
+spreadsheet would run as a formula are defused (OWASP "CSV injection"), and the HTML escapes
+every piece of user text, because labels and texts come from uploaded files.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from metacore.runs.result import RunResult
+
+# A spreadsheet treats a cell starting with one of these as a formula (tab and CR too, since
+# some programs strip them before looking).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# UTF-8 with a byte-order mark: Excel otherwise opens Chinese or accented labels as mojibake.
+CSV_ENCODING = "utf-8-sig"
+
+
+def escape_cell(value: Any) -> Any:
+    """Prefix ``'`` to text a spreadsheet would evaluate; numbers pass through unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([escape_cell(cell) for cell in header])
+    for row in rows:
+        writer.writerow([escape_cell(cell) for cell in row])
+    return buffer.getvalue().encode(CSV_ENCODING)
+
+
+def result_json(result: RunResult) -> bytes:
+    """The full result, as the documented JSON."""
+    return result.to_json().encode("utf-8")
+
+
+def per_class_csv(result: RunResult) -> bytes:
+    """``class,precision,recall,f1,support`` per class, then the macro and weighted averages."""
+    rows: list[list[Any]] = [
+        [label, _round(v.get("precision")), _round(v.get("recall")), _round(v.get("f1")),
+         v.get("support", "")]
+        for label, v in result.per_class.items()
+    ]
+    total = sum(int(v.get("support", 0) or 0) for v in result.per_class.values())
+    for average in ("macro", "weighted"):
+        keys = [f"{average}_{name}" for name in ("precision", "recall", "f1")]
+        if any(key in result.metrics for key in keys):
+            rows.append([f"{average} avg", *(_round(result.metrics.get(k)) for k in keys), total])
+    return _csv_bytes(["class", "precision", "recall", "f1", "support"], rows)
+
+
+def predictions_csv(result: RunResult) -> bytes:
+    """One row per test text: gold label, prediction, confidence, and each class probability."""
+    proba_labels = list(result.extra.get("proba_labels") or [])
+    header = ["text", "label", "predicted", "correct", "confidence",
+              *(f"p({label})" for label in proba_labels)]
+    rows = []
+    for p in result.predictions:
+        proba = list(p.get("proba") or [])
+        proba += [""] * (len(proba_labels) - len(proba))
+        rows.append([p.get("text", ""), p.get("label", ""), p.get("predicted", ""),
+                     p.get("label") == p.get("predicted"), p.get("confidence", ""),
+                     *proba[: len(proba_labels)]])
+    return _csv_bytes(header, rows)
+
+
+def figures_html(result: RunResult) -> bytes:
+    """One standalone HTML page with every figure of the run; plotly.js is inlined once, so the
+    page works offline. Raises ``RuntimeError`` when the reporting module is unavailable."""
+    try:
+        from plotly.offline import get_plotlyjs
+
+        from metacore.reporting.figures import all_figures
+    except ImportError as exc:
+        raise RuntimeError(f"The HTML report needs metacore.reporting.figures and plotly "
+                           f"(pip install plotly): {exc}") from exc
+    sections = []
+    for name, figure in all_figures(result).items():
+        title = _figure_title(figure) or name.replace("_", " ").capitalize()
+        # Plotly escapes "</" inside its JSON, so titles in the figure itself cannot break out.
+        body = figure.to_html(full_html=False, include_plotlyjs=False)
+        sections.append(f"<section><h2>{html.escape(title)}</h2>\n{body}\n</section>")
+    heading = html.escape(f"{result.method} · {result.backbone or 'no backbone'} · "
+                          f"{result.status}")
+    page = _PAGE.format(
+        title=html.escape(f"metacore run {result.run_id}"), heading=heading,
+        details=_details_html(result), plotlyjs=get_plotlyjs(), sections="\n".join(sections))
+    return page.encode("utf-8")
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>body {{font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px;}}
+dt {{font-weight: 600;}} code {{word-break: break-all;}}</style>
+<script>{plotlyjs}</script>
+</head>
+<body>
+<h1>{heading}</h1>
+{details}
+{sections}
+</body>
+</html>
+"""
+
+
+def _figure_title(figure: Any) -> str:
+    try:
+        return str(figure.layout.title.text or "")
+    except AttributeError:
+        return ""
+
+
+def _details_html(result: RunResult) -> str:
+    items = {"Run": result.run_id, "Created": result.created, "Device": result.device,
+             "Data": str(result.data.get("source", "")), "Error": result.error or ""}
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()
+                        if k in {"accuracy", "macro_f1"} and isinstance(v, (int, float)))
+    items["Metrics"] = metrics
+    rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
+                   for k, v in items.items() if v)
+    command = html.escape(reproduce_command(result))
+    return f"<dl>{rows}</dl>\n<p>Reproduce with: <code>{command}</code></p>"
+
+
+def model_zip(model_dir: str | Path) -> bytes:
+    """A zip of a saved model folder (Hugging Face format), its files under ``model/``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        _add_folder(archive, Path(model_dir), "model")
+    return buffer.getvalue()
+
+
+def _add_folder(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No saved model in {folder}.")
+    for path in sorted(folder.rglob("*")):
+        # Symlinks are skipped: a saved model has none, and following one could leak files.
+        if path.is_file() and not path.is_symlink():
+            archive.write(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
+
+
+def reproduce_command(result: RunResult) -> str:
+    """The ``metacore`` command line that repeats this run."""
+    if result.command:
+        return result.command
+    run = result.config.get("run") if isinstance(result.config, dict) else None
+    if run:
+        from metacore.api import RunSpec
+
+        return RunSpec.from_dict(run).to_command()
+    return ""
+
+
+def bundle_zip(result: RunResult, model_dir: Path | None) -> bytes:
+    """Everything above in one zip; the model only when ``model_dir`` holds one."""
+    notes = [f"metacore run {result.run_id}", "", "Reproduce with:",
+             reproduce_command(result) or "(not recorded)"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("result.json", result_json(result))
+        archive.writestr("per_class.csv", per_class_csv(result))
+        archive.writestr("predictions.csv", predictions_csv(result))
+        archive.writestr("command.txt", reproduce_command(result) + "\n")
+        try:
+            archive.writestr("figures.html", figures_html(result))
+        except Exception as exc:  # noqa: BLE001 - the rest of the bundle is still worth having
+            notes += ["", f"figures.html was left out: {exc}"]
+        if model_dir is not None and Path(model_dir).is_dir():
+            _add_folder(archive, Path(model_dir), "model")
+        archive.writestr("README.txt", "\n".join(notes) + "\n")
+    return buffer.getvalue()
+
+
+def _round(value: Any, digits: int = 4) -> Any:
+    return round(float(value), digits) if isinstance(value, (int, float)) else ""
