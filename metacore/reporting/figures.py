@@ -1,0 +1,277 @@
+"""Plotly figures from RunResults and tables: one template, one colour per method.
+
+Every figure uses the module-level ``TEMPLATE`` (registered as plotly template "metacore"),
+whose font stack includes CJK fonts so Chinese labels render everywhere.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from metacore.reporting import tables
+from metacore.runs.result import RunResult
+
+FONT_FAMILY = ("Inter, 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', "
+               "sans-serif")
+INK = "#1f2937"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+PALETTE = ["#4f46e5", "#0ea5a4", "#f59e0b", "#e11d48", "#7c3aed", "#16a34a", "#0284c7",
+           "#db2777", "#65a30d", "#ea580c", "#475569", "#9333ea"]
+METHOD_COLORS = {
+    "tfidf-logreg": "#64748b", "linear-probe": "#0ea5a4", "full-finetune": "#4f46e5",
+    "lora": "#7c3aed", "protonet": "#f59e0b", "nearest-centroid": "#eab308",
+    "maml": "#e11d48", "fomaml": "#f43f5e", "anil": "#db2777", "reptile": "#ea580c",
+    "setfit": "#16a34a",
+}
+METRIC_COLORS = {"precision": "#4f46e5", "recall": "#0ea5a4", "f1": "#f59e0b"}
+
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font={"family": FONT_FAMILY, "size": 13, "color": INK},
+        title={"font": {"size": 16, "color": INK}, "x": 0.0, "xanchor": "left"},
+        colorway=PALETTE,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="white",
+        margin={"l": 60, "r": 20, "t": 56, "b": 50},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        xaxis={"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "automargin": True},
+        yaxis={"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "automargin": True},
+    )
+)
+pio.templates["metacore"] = TEMPLATE
+
+
+def method_color(name: str) -> str:
+    """A stable colour per method: named ones fixed, others picked by a hash of the name."""
+    return METHOD_COLORS.get(name) or PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+def _figure(title: str, **layout: Any) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(template=TEMPLATE, title=title, **layout)
+    return fig
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    fig = _figure(title, height=260)
+    fig.add_annotation(text=message, showarrow=False, font={"color": MUTED, "size": 14},
+                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def class_distribution(frame: pd.DataFrame, title: str = "Examples per class") -> go.Figure:
+    """Horizontal bars of examples per class, stacked by split when the file has one."""
+    counts = tables.class_counts(frame)
+    if counts.empty:
+        return _empty(title, "No labelled rows yet")
+    order = counts.groupby("label")["count"].sum().sort_values().index.tolist()
+    fig = _figure(title, barmode="stack", height=max(260, 28 * len(order) + 110),
+                  xaxis_title="examples", yaxis={"categoryorder": "array",
+                                                  "categoryarray": order})
+    for i, (split, part) in enumerate(counts.groupby("split", sort=True)):
+        fig.add_bar(y=part["label"], x=part["count"], orientation="h", name=str(split),
+                    marker_color=PALETTE[i % len(PALETTE)],
+                    hovertemplate="%{y}: %{x}<extra>" + str(split) + "</extra>")
+    fig.update_layout(showlegend=counts["split"].nunique() > 1)
+    return fig
+
+
+def _frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Records as a frame; a nested ``metrics`` dict (raw events) is flattened into columns."""
+    rows = [{**{k: v for k, v in r.items() if k != "metrics"}, **(r.get("metrics") or {})}
+            for r in records]
+    return pd.DataFrame(rows) if rows else pd.DataFrame()
+
+
+def _add_history(fig: go.Figure, steps: pd.DataFrame, evals: pd.DataFrame, *, name: str,
+                 color: str, legendgroup: str | None = None) -> None:
+    if not steps.empty and "loss" in steps.columns:
+        fig.add_scatter(x=steps["step"], y=steps["loss"], mode="lines", name=f"{name} train",
+                        line={"color": color, "width": 2}, legendgroup=legendgroup,
+                        hovertemplate="step %{x}<br>loss %{y:.4f}<extra>" + name + "</extra>")
+    if not evals.empty and "val_loss" in evals.columns:
+        fig.add_scatter(x=evals["step"], y=evals["val_loss"], mode="lines+markers",
+                        name=f"{name} validation", legendgroup=legendgroup,
+                        line={"color": color, "width": 2, "dash": "dash"}, marker={"size": 7},
+                        hovertemplate="step %{x}<br>val loss %{y:.4f}<extra>" + name + "</extra>")
+
+
+def live_loss(steps: Sequence[Mapping[str, Any]], evals: Sequence[Mapping[str, Any]], *,
+              method: str = "", total_steps: int | None = None) -> go.Figure:
+    """Training loss per step and validation loss/accuracy per evaluation, while it trains."""
+    steps_f, evals_f = _frame(steps), _frame(evals)
+    if steps_f.empty and evals_f.empty:
+        return _empty("Loss", "Waiting for the first training step…")
+    color = method_color(method) if method else PALETTE[0]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(template=TEMPLATE, title="Loss", height=320, xaxis_title="step")
+    _add_history(fig, steps_f, evals_f, name="loss", color=color)
+    if not evals_f.empty and "val_accuracy" in evals_f.columns:
+        fig.add_scatter(x=evals_f["step"], y=evals_f["val_accuracy"], mode="lines+markers",
+                        name="val accuracy", line={"color": "#16a34a", "width": 2},
+                        secondary_y=True, hovertemplate="step %{x}<br>%{y:.1%}<extra></extra>")
+        fig.update_yaxes(title_text="val accuracy", range=[0, 1.02], tickformat=".0%",
+                         secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="loss", secondary_y=False)
+    if total_steps:
+        fig.update_xaxes(range=[0, total_steps])
+    return fig
+
+
+def _label(result: RunResult, results: Sequence[RunResult]) -> str:
+    """The method name, with the run id's tail when the same method appears twice."""
+    if sum(r.method == result.method for r in results) > 1:
+        return f"{result.method} ·{result.run_id[-4:]}"
+    return result.method
+
+
+def loss_curves(results: Iterable[RunResult]) -> go.Figure:
+    """Training (solid) and validation (dashed) loss of several runs, overlaid."""
+    results = [r for r in results if r.history.get("steps") or r.history.get("evals")]
+    if not results:
+        return _empty("Loss curves", "These runs have no training curve (closed-form methods)")
+    fig = _figure("Loss curves", height=360, xaxis_title="step", yaxis_title="loss")
+    for result in results:
+        name = _label(result, results)
+        _add_history(fig, _frame(result.history.get("steps", [])),
+                     _frame(result.history.get("evals", [])), name=name,
+                     color=method_color(result.method), legendgroup=name)
+    return fig
+
+
+def per_class_bars(result: RunResult) -> go.Figure:
+    """Precision, recall and F1 per class as grouped bars."""
+    table = tables.per_class_table(result)
+    if table.empty:
+        return _empty("Per-class scores", "No per-class report")
+    fig = _figure("Per-class precision, recall and F1", barmode="group", height=360,
+                  yaxis={"range": [0, 1.05], "tickformat": ".0%", "title": "score"})
+    for metric in ("precision", "recall", "f1"):
+        fig.add_bar(x=table["class"], y=table[metric], name=metric,
+                    marker_color=METRIC_COLORS[metric],
+                    hovertemplate="%{x}<br>" + metric + " %{y:.1%}<extra></extra>")
+    return fig
+
+
+def confusion_heatmap(result: RunResult, *, normalize: bool = False) -> go.Figure:
+    """Gold class (rows) against predicted class (columns), counts written in the cells."""
+    labels = list(result.confusion.get("labels") or [])
+    matrix = result.confusion.get("matrix") or []
+    if not labels or not matrix:
+        return _empty("Confusion matrix", "No confusion matrix")
+    counts = pd.DataFrame(matrix, index=labels, columns=labels)
+    values = counts.div(counts.sum(axis=1).replace(0, 1), axis=0) if normalize else counts
+    size = max(360, 46 * len(labels) + 160)
+    fig = _figure("Confusion matrix", height=size,
+                  xaxis={"title": "predicted", "side": "bottom", "tickangle": -35},
+                  yaxis={"title": "true", "autorange": "reversed"})
+    fig.add_heatmap(z=values.values, x=labels, y=labels, colorscale="Blues",
+                    text=counts.values, texttemplate="%{text}", showscale=False,
+                    xgap=1, ygap=1,
+                    hovertemplate="true %{y}<br>predicted %{x}<br>%{text} texts<extra></extra>")
+    return fig
+
+
+def inner_loop_curve(results: RunResult | Iterable[RunResult]) -> go.Figure:
+    """Query loss (and accuracy, when recorded) after each inner-loop adaptation step."""
+    results = [results] if isinstance(results, RunResult) else list(results)
+    results = [r for r in results if r.inner_loop]
+    if not results:
+        return _empty("Inner-loop adaptation", "No inner-loop record for these runs")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(template=TEMPLATE, title="Inner-loop adaptation", height=340,
+                      xaxis_title="inner step")
+    for result in results:
+        frame = _frame(result.inner_loop)
+        x = frame["step"] if "step" in frame.columns else frame.index
+        color, name = method_color(result.method), _label(result, results)
+        loss = next((c for c in ("loss", "query_loss") if c in frame.columns), None)
+        acc = next((c for c in ("accuracy", "query_accuracy") if c in frame.columns), None)
+        if loss:
+            fig.add_scatter(x=x, y=frame[loss], name=f"{name} loss", mode="lines+markers",
+                            line={"color": color})
+        if acc:
+            fig.add_scatter(x=x, y=frame[acc], name=f"{name} accuracy", mode="lines+markers",
+                            line={"color": color, "dash": "dot"}, secondary_y=True)
+            fig.update_yaxes(title_text="query accuracy", tickformat=".0%", secondary_y=True,
+                             showgrid=False)
+    fig.update_yaxes(title_text="query loss", secondary_y=False)
+    return fig
+
+
+def embedding_projection(result: RunResult, *, projection: Mapping[str, Any] | None = None,
+                         method: str = "PCA") -> go.Figure:
+    """Test embeddings in 2-D before (frozen backbone) and after adaptation, by class."""
+    proj = projection or result.extra.get("projection") or {}
+    views = [v for v in ("before", "after") if proj.get(v)]
+    if not views:
+        return _empty(f"Embeddings ({method})", "No embeddings for this run (no backbone)")
+    titles = {"before": "before adaptation", "after": "after adaptation"}
+    fig = make_subplots(rows=1, cols=len(views), subplot_titles=[titles[v] for v in views],
+                        horizontal_spacing=0.06)
+    fig.update_layout(template=TEMPLATE, title=f"Test embeddings, {method}", height=460,
+                      margin={"t": 80, "b": 30},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0})
+    labels = [str(x) for x in proj.get("labels", [])]
+    classes = sorted(set(labels))
+    texts = _projection_texts(result, proj)
+    for col, view in enumerate(views, start=1):
+        coords = pd.DataFrame(proj[view], columns=["x", "y"])
+        coords["label"], coords["text"] = labels[: len(coords)], texts[: len(coords)]
+        for i, cls in enumerate(classes):
+            part = coords[coords["label"] == cls]
+            fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=cls,
+                            legendgroup=cls, showlegend=col == 1, customdata=part["text"],
+                            marker={"color": PALETTE[i % len(PALETTE)], "size": 7,
+                                    "opacity": 0.8, "line": {"width": 0.5, "color": "white"}},
+                            hovertemplate="%{customdata}<extra>" + cls + "</extra>",
+                            row=1, col=col)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return fig
+
+
+def _projection_texts(result: RunResult, proj: Mapping[str, Any]) -> list[str]:
+    preds = result.predictions
+    out = []
+    for i in proj.get("index", []):
+        text = str(preds[i]["text"]) if 0 <= i < len(preds) else ""
+        out.append(text if len(text) <= 80 else text[:77] + "…")
+    return out
+
+
+def probability_bars(probabilities: pd.DataFrame, title: str = "Class probabilities") -> go.Figure:
+    """Horizontal bars of a ``tables.probabilities_table``, the winner highlighted."""
+    frame = probabilities.iloc[::-1]
+    colors = [PALETTE[0] if i == len(frame) - 1 else "#c7d2fe" for i in range(len(frame))]
+    fig = _figure(title, height=max(220, 30 * len(frame) + 90),
+                  xaxis={"range": [0, 1], "tickformat": ".0%"})
+    fig.add_bar(y=frame["class"], x=frame["probability"], orientation="h", marker_color=colors,
+                text=[f"{p:.1%}" for p in frame["probability"]], textposition="outside",
+                cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+    return fig
+
+
+def all_figures(result: RunResult) -> dict[str, go.Figure]:
+    """Every figure of one run, by name (the HTML export writes them all)."""
+    figures = {
+        "loss": loss_curves([result]),
+        "per_class": per_class_bars(result),
+        "confusion": confusion_heatmap(result),
+    }
+    if result.inner_loop:
+        figures["inner_loop"] = inner_loop_curve(result)
+    if (result.extra.get("projection") or {}).get("before"):
+        figures["projection"] = embedding_projection(result)
+    return figures

@@ -1,0 +1,110 @@
+"""RunResult -> pandas tables for the leaderboard, per-class report and error analysis.
+
+No streamlit here: the app, the HTML export and scripts all read the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from metacore.runs.result import RunResult
+
+LEADERBOARD_COLUMNS = [
+    "run_id", "method", "backbone", "shots", "seed", "status", "accuracy", "macro_f1",
+    "train_s", "trainable_params", "total_params",
+]  # fmt: skip
+
+
+def _leaderboard_row(result: RunResult) -> dict[str, Any]:
+    run = result.config.get("run", {}) if isinstance(result.config, dict) else {}
+    shots = result.data.get("shots", run.get("shots"))
+    return {
+        "run_id": result.run_id,
+        "method": result.method,
+        "backbone": result.backbone or "—",
+        "shots": "all" if shots is None else shots,
+        "seed": run.get("seed"),
+        "status": result.status,
+        "accuracy": result.metrics.get("accuracy"),
+        "macro_f1": result.metrics.get("macro_f1"),
+        "train_s": result.timing.get("train_s"),
+        "trainable_params": result.parameters.get("trainable"),
+        "total_params": result.parameters.get("total"),
+    }
+
+
+def leaderboard(results: Iterable[RunResult]) -> pd.DataFrame:
+    """One row per run, best macro-F1 first (runs without metrics last).
+
+    Columns: run_id, method, backbone, shots, seed, status, accuracy, macro_f1, train_s,
+    trainable_params, total_params.
+    """
+    frame = pd.DataFrame([_leaderboard_row(r) for r in results], columns=LEADERBOARD_COLUMNS)
+    if frame.empty:
+        return frame
+    for col in ("accuracy", "macro_f1", "train_s"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame = frame.sort_values(["macro_f1", "accuracy"], ascending=False, na_position="last")
+    return frame.reset_index(drop=True)
+
+
+def per_class_table(result: RunResult) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class, in the confusion-matrix order."""
+    order = list(result.confusion.get("labels") or []) or list(result.per_class)
+    order += [c for c in result.per_class if c not in order]
+    rows = [{"class": c, **result.per_class[c]} for c in order if c in result.per_class]
+    frame = pd.DataFrame(rows, columns=["class", "precision", "recall", "f1", "support"])
+    if not frame.empty:
+        frame["support"] = frame["support"].astype(int)
+    return frame
+
+
+def _proba_lookup(result: RunResult) -> list[str]:
+    return list(result.extra.get("proba_labels") or result.confusion.get("labels") or [])
+
+
+def _top_probabilities(proba: Sequence[float], labels: Sequence[str], k: int = 3) -> str:
+    pairs = sorted(zip(labels, proba, strict=False), key=lambda p: -p[1])[:k]
+    return ", ".join(f"{label} {p:.0%}" for label, p in pairs)
+
+
+def misclassified(result: RunResult, true_label: str, predicted_label: str) -> pd.DataFrame:
+    """Test texts of class ``true_label`` predicted as ``predicted_label`` (a confusion cell).
+
+    Columns: text, label, predicted, confidence, p_true (the probability given to the gold
+    class) and top (the three most probable classes). Most confident mistakes first.
+    """
+    labels = _proba_lookup(result)
+    index = {label: i for i, label in enumerate(labels)}
+    rows = []
+    for pred in result.predictions:
+        if pred.get("label") != true_label or pred.get("predicted") != predicted_label:
+            continue
+        proba = list(pred.get("proba") or [])
+        p_true = proba[index[true_label]] if true_label in index and proba else None
+        rows.append({"text": pred.get("text", ""), "label": true_label,
+                     "predicted": predicted_label, "confidence": pred.get("confidence"),
+                     "p_true": p_true,
+                     "top": _top_probabilities(proba, labels) if proba else ""})
+    columns = ["text", "label", "predicted", "confidence", "p_true", "top"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("confidence", ascending=False).reset_index(drop=True)
+
+
+def class_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Examples per class (and per split when the frame has one): columns label, split, count."""
+    if frame.empty or "label" not in frame.columns:
+        return pd.DataFrame(columns=["label", "split", "count"])
+    split = frame["split"].astype(str) if "split" in frame.columns else "all"
+    counts = (frame.assign(split=split).groupby(["label", "split"]).size()
+              .rename("count").reset_index())
+    return counts
+
+
+def probabilities_table(proba: Sequence[float], labels: Sequence[str]) -> pd.DataFrame:
+    """Class probabilities for one text, most probable first (the Playground's answer)."""
+    frame = pd.DataFrame({"class": list(labels), "probability": [float(p) for p in proba]})
+    return frame.sort_values("probability", ascending=False).reset_index(drop=True)

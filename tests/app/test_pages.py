@@ -1,0 +1,110 @@
+"""Every page renders, its widgets are found by key, and a small comparison reaches Results."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_intents_en.csv"
+
+
+@pytest.fixture
+def at(home):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    return app
+
+
+def _clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_data_page_defaults_to_sample(at) -> None:
+    _clean(at)
+    assert at.radio(key="data_source").value == "Bundled sample"
+    assert at.selectbox(key="data_sample").value == "support_intents_en.csv"
+    assert at.slider(key="data_test_size").value == 0.2
+    assert not at.error
+
+
+def test_data_page_switches_sample_and_shows_chinese(at) -> None:
+    at.selectbox(key="data_sample").set_value("support_intents_zh.csv").run()
+    _clean(at)
+    assert at.session_state["dataset"]["name"] == "support_intents_zh.csv"
+    assert at.metric[1].value == "9"
+
+
+def test_bad_upload_shows_message_not_traceback(at, home) -> None:
+    bad = home / "uploads" / "bad.csv"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text("text,label\nonly one,a\n", encoding="utf-8")
+    at.session_state["dataset"] = {**at.session_state["dataset"], "kind": "upload",
+                                   "path": str(bad), "name": "bad.csv"}
+    at.radio(key="data_source").set_value("Upload a file").run()
+    _clean(at)
+    assert at.error or at.warning  # the findings are shown as messages
+
+
+def test_train_page_widgets(at) -> None:
+    at.switch_page("pages/train.py").run()
+    _clean(at)
+    assert at.selectbox(key="train_backbone").value.startswith("Bundled MiniLM")
+    assert "linear-probe" in at.multiselect(key="train_methods").value
+    assert at.number_input(key="train_shots").value == 8
+    assert at.button(key="train_start")
+    assert at.dataframe[0].value["method"].tolist()  # the estimates table
+
+
+def test_train_settings_form_has_help(at) -> None:
+    at.switch_page("pages/train.py").run()
+    widget = at.number_input(key="cfg_linear-probe_c")
+    assert widget.help
+
+
+@pytest.mark.parametrize("page", ["results", "playground", "history"])
+def test_empty_pages_explain_themselves(at, page) -> None:
+    at.switch_page(f"pages/{page}.py").run()
+    _clean(at)
+    assert at.info
+
+
+def _wait_for(at, key: str, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        at.run()
+        _clean(at)
+        if any(b.key == key for b in at.button):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{key} never appeared")
+
+
+def test_comparison_reaches_results_playground_history(at) -> None:
+    from ui.comparison import Choice
+
+    at.session_state["train_choice"] = Choice(methods=["tfidf-logreg", "linear-probe"],
+                                              backbone="tiny", shots=4)
+    at.switch_page("pages/train.py").run()
+    at.button(key="train_start").click().run()
+    _clean(at)
+    assert len(at.session_state["comparison"]) == 2
+    _wait_for(at, "train_open_results")
+    at.button(key="train_open_results").click().run()
+    _clean(at)
+    board = at.dataframe[0].value  # the leaderboard comes first
+    assert set(board["method"]) == {"tfidf-logreg", "linear-probe"}
+    assert board["accuracy"].notna().all()
+    assert at.selectbox(key="results_true").value
+    at.switch_page("pages/playground.py").run()
+    at.text_area(key="play_text").set_value("where is my parcel").run()
+    at.button(key="play_predict").click().run()
+    _clean(at)
+    assert at.metric[0].value
+    at.switch_page("pages/history.py").run()
+    _clean(at)
+    assert len(at.dataframe[0].value) == 2
