@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from metacore.methods import finetune, linear_probe, lora, tfidf  # noqa: F401
+from metacore.methods import (  # noqa: F401  # noqa: F401
+    anil,
+    finetune,
+    linear_probe,
+    lora,
+    maml,
+    nearest_centroid,
+    protonet,
+    reptile,
+    tfidf,
+)
 from metacore.methods.base import Method, load_method
 from metacore.methods.registry import MethodSpec, available, create, get, register
 

@@ -1,0 +1,327 @@
+"""Shared machinery of the episodic meta-learners (protonet, MAML, FOMAML, ANIL, Reptile).
+
+Every one of them keeps a private copy of the backbone's encoder, meta-trains it on episodes
+through the one loop (``run_loop``; an episode is a batch), and classifies with a *prototype
+head*: class prototypes ``p_c`` (mean support embeddings) turned into a linear layer,
+``W_c = 2 p_c``, ``b_c = -||p_c||^2`` for squared Euclidean distance (softmax over
+``-||f - p_c||^2`` equals softmax over ``2 f.p_c - ||p_c||^2``, since ``||f||^2`` is the same for
+every class), or ``W_c = s p_c / ||p_c||``, ``b_c = 0`` over L2-normalised features for cosine
+similarity with scale ``s``. A linear head works for any number of ways, so the same trained
+model serves N-way test episodes and the user's C classes in the adapt protocol, and saves in
+the same ``encoder + head.safetensors`` format as the fine-tuning methods.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from metacore.backbones.base import Backbone
+from metacore.config import MethodConfig, setting
+from metacore.data import TextSet
+from metacore.data.episodes import (
+    Episode,
+    episode_findings,
+    episode_labels,
+    fitted_shape,
+    sample_episodes,
+)
+from metacore.methods.base import Method, read_manifest, softmax
+from metacore.methods.heads import count_parameters, load_encoder_head, save_encoder_head
+from metacore.training.batching import collate
+from metacore.training.context import RunContext
+from metacore.training.loop import run_loop
+
+DISTANCES = ("euclidean", "cosine")
+
+
+@dataclass
+class EpisodicConfig(MethodConfig):
+    """Settings every episodic meta-learner shares (field names follow the field's vocabulary)."""
+
+    meta_episodes: int = setting(100, "Training episodes (tasks) to meta-train on; 0 skips "
+                                 "meta-training.", minimum=0, maximum=100_000)
+    n_way: int = setting(5, "Classes per training episode.", minimum=2, maximum=100)
+    k_shot: int = setting(5, "Labelled support examples per class in a training episode.",
+                          minimum=1, maximum=100)
+    n_query: int = setting(5, "Query examples per class that each training episode is scored "
+                           "on.", minimum=1, maximum=100)
+    lr: float = setting(2e-5, "Outer (meta) learning rate of the encoder.", minimum=0.0,
+                        maximum=1.0)
+    max_length: int = setting(64, "Longest text in tokens; longer texts are cut (shorter is "
+                              "faster).", minimum=8, maximum=512, advanced=True)
+    eval_every: int = setting(50, "Episodes between evaluations on validation episodes.",
+                              minimum=1, advanced=True)
+    val_episodes: int = setting(10, "Validation episodes per evaluation (0 = none).",
+                                minimum=0, advanced=True)
+    grad_clip: float = setting(1.0, "Largest gradient norm per meta-update (0 = no clipping).",
+                               minimum=0.0, advanced=True)
+    adapt_passes: int = setting(10, "When adapting to your own classes, meta-train for at most "
+                                "this many passes over the training texts (the compute budget "
+                                "of 10 fine-tuning epochs), so small data stays fast.",
+                                minimum=1, maximum=1000, advanced=True)
+
+
+@dataclass
+class EpisodeBatch:
+    """One episode ready for the model: support rows first, then query rows, padded together."""
+
+    input_ids: torch.Tensor  # (S+Q, T)
+    attention_mask: torch.Tensor  # (S+Q, T)
+    y_support: torch.Tensor  # (S,)
+    y_query: torch.Tensor  # (Q,)
+    n_way: int
+
+    @property
+    def n_support(self) -> int:
+        return int(self.y_support.shape[0])
+
+
+def make_batch(ids: dict[int, list[int]], textset: TextSet, episode: Episode, pad_id: int,
+               device: torch.device) -> EpisodeBatch:
+    """Collate support and query together: one forward pass per episode."""
+    ys, yq = episode_labels(textset, episode)
+    enc = collate([ids[i] for i in (*episode.support, *episode.query)], pad_id, device)
+    return EpisodeBatch(enc["input_ids"], enc["attention_mask"],
+                        torch.as_tensor(ys, device=device), torch.as_tensor(yq, device=device),
+                        episode.n_way)
+
+
+def proto_head(feats: torch.Tensor, labels: torch.Tensor, n_classes: int, *,
+               distance: str = "euclidean", scale: float = 10.0
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prototype head (W (C, H), b (C,)) from support features (S, H) and labels (S,)."""
+    onehot = nn.functional.one_hot(labels, n_classes).to(feats.dtype)  # (S, C)
+    protos = onehot.T @ feats / onehot.sum(0).clamp(min=1).unsqueeze(1)  # (C, H)
+    if distance == "cosine":
+        weight = scale * nn.functional.normalize(protos, dim=-1)
+        return weight, torch.zeros(n_classes, dtype=feats.dtype, device=feats.device)
+    return 2 * protos, -(protos * protos).sum(-1)
+
+
+def head_logits(feats: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                normalize: bool = False) -> torch.Tensor:
+    """(N, C) logits of features (N, H); cosine heads read L2-normalised features."""
+    if normalize:
+        feats = nn.functional.normalize(feats, dim=-1)
+    return feats @ weight.T + bias
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits.argmax(-1) == labels).float().mean())
+
+
+def encoder_features(backbone: Backbone, encoder: nn.Module, texts: Sequence[str], *,
+                     max_length: int, device: torch.device) -> torch.Tensor:
+    """Mean-pooled, unnormalised features (N, H) of ``texts``, without gradients."""
+    vecs = backbone.embed(list(texts), device=device, max_length=max_length, model=encoder,
+                          normalize=False)
+    return torch.as_tensor(vecs, device=device)
+
+
+class EpisodicMethod(Method):
+    """Base of the trained meta-learners: meta-training plumbing, prediction, persistence.
+
+    Subclasses implement ``begin_meta_training`` (build the optimiser), ``train_step`` (one
+    episode -> metrics) and ``adapt`` (support set -> encoder parameters and head).
+    """
+
+    config: EpisodicConfig
+
+    def __init__(self, config: EpisodicConfig) -> None:
+        super().__init__(config)
+        self.normalize = False  # True for cosine heads, which read L2-normalised features
+        self.backbone: Backbone | None = None
+        self.encoder: nn.Module | None = None  # the meta-learned encoder (private copy)
+        self.predictor: nn.Module | None = None  # encoder adapted to ``classes``
+        self.head: nn.Linear | None = None
+        self.device = torch.device("cpu")
+
+    # --- set-up ------------------------------------------------------------------------------
+    def _ensure_encoder(self, ctx: RunContext) -> None:
+        if self.encoder is None:
+            self.backbone = ctx.require_backbone()
+            self.encoder = self.prepare_encoder(self.backbone.copy_model())  # never the shared
+        self.device = ctx.device
+        self.encoder.to(ctx.device)
+
+    def prepare_encoder(self, encoder: nn.Module) -> nn.Module:
+        return encoder
+
+    # --- the unseen-class protocol -----------------------------------------------------------
+    def meta_train(self, base: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
+        c = self.config
+        self._ensure_encoder(ctx)
+        if c.meta_episodes == 0:
+            return
+        self._meta_train(base, val, ctx, (c.n_way, c.k_shot, c.n_query), c.meta_episodes)
+
+    def _meta_train(self, base: TextSet, val: TextSet | None, ctx: RunContext,
+                    shape: tuple[int, int, int], n_episodes: int) -> None:
+        c = self.config
+        episodes = sample_episodes(base, *shape, n_episodes, seed=ctx.seed + 101)
+        val_eps = self._val_episodes(val, shape, ctx)
+        ids = self._token_ids(base, episodes)
+        val_ids = self._token_ids(val, val_eps) if val_eps else {}
+        self.begin_meta_training(ctx, len(episodes))
+        ctx.phase("meta-training", f"{len(episodes)} episodes of {shape[0]}-way "
+                  f"{shape[1]}-shot {shape[2]}-query")
+        pad = self.backbone.pad_id()
+
+        def batches() -> Iterator[tuple[int, EpisodeBatch]]:
+            for ep in episodes:
+                yield 1, make_batch(ids, base, ep, pad, ctx.device)
+
+        def evaluate() -> dict[str, float]:
+            scores = [self.eval_episode(make_batch(val_ids, val, ep, pad, ctx.device), ctx)
+                      for ep in val_eps]
+            return {"val_loss": float(np.mean([s[0] for s in scores])),
+                    "val_accuracy": float(np.mean([s[1] for s in scores]))}
+
+        result = run_loop(ctx=ctx, batches=batches(), total_steps=len(episodes),
+                          step=lambda b: self.train_step(b, ctx),
+                          evaluate=evaluate if val_eps else None, eval_every=c.eval_every)
+        ctx.extras["meta_training"] = {"episodes": result.steps, "stopped": result.stopped,
+                                       "seconds": round(result.seconds, 3)}
+
+    def _val_episodes(self, val: TextSet | None, shape: tuple[int, int, int],
+                      ctx: RunContext) -> list[Episode]:
+        if val is None or not len(val) or self.config.val_episodes == 0:
+            return []
+        n_way, k, q = shape
+        n_way = min(n_way, len(val.classes))
+        if episode_findings(val, n_way=n_way, k_shot=k, n_query=q):
+            fitted = fitted_shape(val, n_way, k, q)
+            if fitted is None:
+                return []
+            classes, n_way, k, q = fitted
+            return sample_episodes(val, n_way, k, q, self.config.val_episodes,
+                                   seed=ctx.seed + 202, classes=classes)
+        return sample_episodes(val, n_way, k, q, self.config.val_episodes, seed=ctx.seed + 202)
+
+    def _token_ids(self, textset: TextSet, episodes: list[Episode]) -> dict[int, list[int]]:
+        """Tokenise only the rows the episodes use, once."""
+        rows = sorted({i for ep in episodes for i in (*ep.support, *ep.query)})
+        ids = self.backbone.tokenize([textset.texts[i] for i in rows], self.config.max_length)
+        return dict(zip(rows, ids, strict=True))
+
+    def begin_meta_training(self, ctx: RunContext, total: int) -> None:
+        raise NotImplementedError
+
+    def train_step(self, batch: EpisodeBatch, ctx: RunContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def eval_episode(self, batch: EpisodeBatch, ctx: RunContext) -> tuple[float, float]:
+        """(query loss, query accuracy) after adapting to the episode's support rows."""
+        raise NotImplementedError
+
+    # --- the adapt-to-my-classes protocol ----------------------------------------------------
+    def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
+        """Meta-train on episodes drawn from ``train`` (shape fitted to it), then adapt to it."""
+        c = self.config
+        self._ensure_encoder(ctx)
+        shape = fitted_shape(train, c.n_way, c.k_shot, c.n_query)
+        if c.meta_episodes and shape is None:
+            ctx.warn("Too few examples per class to draw training episodes; the encoder was "
+                     "adapted without meta-training.")
+        elif c.meta_episodes:
+            classes, n_way, k, q = shape
+            # The same compute budget as fine-tuning: a few passes over the texts, not hundreds.
+            budget = -(-c.adapt_passes * len(train) // (n_way * (k + q)))
+            n_episodes = min(c.meta_episodes, max(10, budget))
+            self._meta_train(train.subset([i for i, y in enumerate(train.labels)
+                                           if y in set(classes)]), val, ctx, (n_way, k, q),
+                             n_episodes)
+        self.classes = train.classes
+        ctx.phase("adapting", f"{len(train)} support examples, {len(self.classes)} classes")
+        predictor, weight, bias = self.adapt(train, ctx)
+        self.predictor = predictor
+        self.head = nn.Linear(weight.shape[1], weight.shape[0]).to(ctx.device)
+        with torch.no_grad():
+            self.head.weight.copy_(weight)
+            self.head.bias.copy_(bias)
+
+    def adapt(self, support: TextSet, ctx: RunContext, query: TextSet | None = None
+              ) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+        """(encoder to predict with, head weight, head bias) for ``support.classes``.
+
+        ``query`` (with labels) only feeds the inner-loop record of gradient-based methods.
+        """
+        raise NotImplementedError
+
+    def _features(self, encoder: nn.Module, texts: Sequence[str], ctx: RunContext
+                  ) -> torch.Tensor:
+        return encoder_features(self.backbone, encoder, texts, max_length=self.config.max_length,
+                                device=ctx.device)
+
+    def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
+        assert self.predictor is not None and self.head is not None, "fit() first"
+        feats = self._features(self.predictor, texts, ctx)
+        with torch.no_grad():
+            logits = head_logits(feats, self.head.weight, self.head.bias, self.normalize)
+        return softmax(logits.float().cpu().numpy())
+
+    def predict_episode(self, support: TextSet, query: Sequence[str], *, ctx: RunContext,
+                        query_labels: Sequence[str] | None = None
+                        ) -> tuple[list[str], np.ndarray]:
+        """Adapt to ``support`` (functionally: stored weights stay) and predict ``query``."""
+        self._ensure_encoder(ctx)
+        labelled = None if query_labels is None else TextSet(tuple(query), tuple(query_labels))
+        encoder, weight, bias = self.adapt(support, ctx, query=labelled)
+        feats = self._features(encoder, query, ctx)
+        with torch.no_grad():
+            logits = head_logits(feats, weight, bias, self.normalize)
+        return support.classes, softmax(logits.float().cpu().numpy())
+
+    def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
+        encoder = self.predictor or self.encoder
+        if encoder is None:
+            return None
+        return self._features(encoder, texts, ctx).float().cpu().numpy()
+
+    def parameter_counts(self) -> dict[str, int]:
+        if self.encoder is None:
+            return super().parameter_counts()
+        counts = count_parameters(self.encoder)
+        head = 0 if self.head is None else self.head.weight.numel() + self.head.bias.numel()
+        return {"trainable": counts["trainable"] + head, "total": counts["total"] + head}
+
+    # --- persistence -------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """The adapted encoder and prototype head, in the fine-tuning methods' format."""
+        assert self.predictor is not None and self.head is not None, "fit() first"
+        directory = Path(directory)
+        save_encoder_head(directory, self.predictor, self.head, self.backbone, self.classes)
+        self._write_manifest(directory, format="hf-encoder+head", pooling="mean",
+                             normalize=self.normalize, max_length=self.config.max_length,
+                             **self.manifest_extra())
+        return directory
+
+    def manifest_extra(self) -> dict:
+        """Method-specific manifest entries (for example learned inner learning rates)."""
+        return {}
+
+    def restore_extra(self, manifest: dict) -> None:
+        """Read back what ``manifest_extra`` wrote."""
+
+    @classmethod
+    def load(cls, directory: str | Path, *, ctx: RunContext) -> EpisodicMethod:
+        manifest = read_manifest(directory)
+        method = cls(cls.config_cls.from_dict(manifest["config"]))
+        method.classes = manifest["classes"]
+        encoder, head, tokenizer = load_encoder_head(Path(directory))
+        method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
+                                   source=str(directory), pretrained=True)
+        method.encoder = method.prepare_encoder(copy.deepcopy(encoder)).to(ctx.device)
+        method.predictor = encoder.to(ctx.device)
+        method.head = head.to(ctx.device)
+        method.device = ctx.device
+        method.restore_extra(manifest)
+        return method

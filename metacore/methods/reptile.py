@@ -1,0 +1,109 @@
+"""Reptile (Nichol, Achiam & Schulman 2018, "On First-Order Meta-Learning Algorithms").
+
+For each episode, start from the current weights theta, run ``inner_steps`` SGD steps on the
+support set to reach phi, then move the initialisation towards phi:
+``theta <- theta + meta_step * (phi - theta)``. No query gradient and no second derivatives;
+the query set only scores the episode. The head is the Proto-MAML head (see ``maml``), so the
+inner loop starts from the support prototypes and any number of ways works; prediction
+adapts the same way (``GradientMethod.adapt``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from metacore.config import setting
+from metacore.methods.episodic_base import EpisodeBatch, accuracy, head_logits, proto_head
+from metacore.methods.maml import (
+    HEAD,
+    GradientConfig,
+    GradientMethod,
+    Params,
+    functional_features,
+    inner_loop,
+)
+from metacore.methods.registry import register
+from metacore.training.context import RunContext
+
+
+@dataclass
+class ReptileConfig(GradientConfig):
+    inner_steps: int = setting(3, "SGD steps on each support set (inner loop), in training "
+                               "and at prediction.", minimum=1, maximum=50)
+    inner_lr: float = setting(0.005, "Learning rate of the inner-loop steps.", minimum=0.0,
+                              maximum=10.0)
+    meta_step: float = setting(0.3, "How far the weights move towards each episode's adapted "
+                               "weights (epsilon in the paper; 1 = all the way).",
+                               minimum=0.0, maximum=1.0)
+    adapt: str = setting("all", "What the inner loop adapts (and so what Reptile trains): "
+                         "the top layers or the whole network.", choices=("top", "all"))
+    top_layers: int = setting(2, "With adapt=top: how many of the last transformer layers "
+                              "adapt.", minimum=1, maximum=48)
+
+
+def reptile_update(loss_fn: Callable[[Params, int], torch.Tensor],
+                   params: dict[str, nn.Parameter], extra: Params, *, steps: int,
+                   lrs: dict[str, torch.Tensor], meta_step: float) -> list[Params]:
+    """One Reptile update of ``params`` in place; ``extra`` (the head) adapts but is not kept.
+
+    Returns:
+        The inner-loop trajectory, for scoring and the inner-loop record.
+    """
+    start = {**{n: p.detach() for n, p in params.items()}, **extra}
+    traj = inner_loop(loss_fn, start, steps=steps, lrs=lrs, second_order=False)
+    with torch.no_grad():
+        for name, param in params.items():
+            param.add_(meta_step * (traj[-1][name] - param))  # theta + eps (phi - theta)
+    return traj
+
+
+@register("reptile", config=ReptileConfig, family="meta-learning", episodic=True,
+          description="Reptile: adapt to each episode with SGD, then move the weights towards "
+                      "the adapted ones (Nichol et al. 2018).")
+class Reptile(GradientMethod):
+    """First-order meta-learning by interpolation towards adapted weights."""
+
+    config: ReptileConfig
+
+    def wants_second_order(self) -> bool:
+        return False
+
+    def begin_meta_training(self, ctx: RunContext, total: int) -> None:
+        self._seen, self._total, self._train_traces = 0, total, []
+
+    def train_step(self, batch: EpisodeBatch, ctx: RunContext) -> dict[str, float]:
+        self.encoder.eval()  # no dropout in inner loops, as for MAML
+        self._seen += 1
+        enc, s = self.encoder, batch.n_support
+        sup = (batch.input_ids[:s], batch.attention_mask[:s])
+        with torch.no_grad():
+            fs = functional_features(enc, {}, *sup)
+        weight, bias = proto_head(fs, batch.y_support, batch.n_way)
+
+        def loss_fn(p: Params, step: int) -> torch.Tensor:
+            f = functional_features(enc, p, *sup)
+            return nn.functional.cross_entropy(
+                head_logits(f, p["head.weight"], p["head.bias"]), batch.y_support)
+
+        own = dict(enc.named_parameters())
+        traj = reptile_update(loss_fn, {n: own[n] for n in self._names},
+                              {HEAD[0]: weight, HEAD[1]: bias}, steps=self.config.inner_steps,
+                              lrs={k: v.detach() for k, v in self.lrs().items()},
+                              meta_step=self.config.meta_step)
+        return self._score(batch, traj)
+
+    @torch.no_grad()
+    def _score(self, batch: EpisodeBatch, traj: list[Params]) -> dict[str, float]:
+        """Query loss and accuracy of the adapted weights (and the trace near the end)."""
+        s = batch.n_support
+        fq = functional_features(self.encoder, traj[-1], batch.input_ids[s:],
+                                 batch.attention_mask[s:])
+        logits = head_logits(fq, traj[-1]["head.weight"], traj[-1]["head.bias"])
+        if self._seen > self._total - self.config.trace_episodes:
+            self._train_traces.append(self._batch_trace(batch, traj, fq, fq))
+        return {"loss": nn.functional.cross_entropy(logits, batch.y_query),
+                "accuracy": accuracy(logits, batch.y_query)}
