@@ -64,7 +64,7 @@ def time_trainer(backbone, texts, labels, args) -> float:
     with tempfile.TemporaryDirectory() as out:
         targs = TrainingArguments(
             output_dir=out, per_device_train_batch_size=args.batch_size, num_train_epochs=1,
-            learning_rate=5e-5, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0,
+            learning_rate=5e-5, weight_decay=0.01, warmup_steps=0.1, max_grad_norm=1.0,
             lr_scheduler_type="linear", logging_strategy="no", save_strategy="no",
             report_to=[], disable_tqdm=True, seed=0, use_cpu=args.device == "cpu")
         trainer = Trainer(model=model, args=targs, train_dataset=rows,

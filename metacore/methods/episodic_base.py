@@ -143,6 +143,10 @@ class EpisodicMethod(Method):
         self.predictor: nn.Module | None = None  # encoder adapted to ``classes``
         self.head: nn.Linear | None = None
         self.device = torch.device("cpu")
+        # Features of the frozen meta-learned encoder, by text: test episodes re-draw the same
+        # novel-class texts hundreds of times. Cleared whenever the encoder's weights change.
+        self._frozen_features: dict[str, torch.Tensor] = {}
+        self._meta_training = False
 
     # --- set-up ------------------------------------------------------------------------------
     def _ensure_encoder(self, ctx: RunContext) -> None:
@@ -165,6 +169,16 @@ class EpisodicMethod(Method):
 
     def _meta_train(self, base: TextSet, val: TextSet | None, ctx: RunContext,
                     shape: tuple[int, int, int], n_episodes: int) -> None:
+        self._frozen_features.clear()
+        self._meta_training = True
+        try:
+            self._meta_train_loop(base, val, ctx, shape, n_episodes)
+        finally:
+            self._meta_training = False
+            self._frozen_features.clear()
+
+    def _meta_train_loop(self, base: TextSet, val: TextSet | None, ctx: RunContext,
+                         shape: tuple[int, int, int], n_episodes: int) -> None:
         c = self.config
         episodes = sample_episodes(base, *shape, n_episodes, seed=ctx.seed + 101)
         val_eps = self._val_episodes(val, shape, ctx)
@@ -258,8 +272,18 @@ class EpisodicMethod(Method):
 
     def _features(self, encoder: nn.Module, texts: Sequence[str], ctx: RunContext
                   ) -> torch.Tensor:
-        return encoder_features(self.backbone, encoder, texts, max_length=self.config.max_length,
-                                device=ctx.device)
+        if encoder is not self.encoder or self._meta_training or not len(texts):
+            return encoder_features(self.backbone, encoder, texts,
+                                    max_length=self.config.max_length, device=ctx.device)
+        cache = self._frozen_features
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            if len(cache) + len(missing) > 50_000:  # bound memory on huge test sets
+                cache.clear()
+            feats = encoder_features(self.backbone, encoder, missing,
+                                     max_length=self.config.max_length, device=ctx.device)
+            cache.update(zip(missing, feats.cpu()))
+        return torch.stack([cache[t] for t in texts]).to(ctx.device)
 
     def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
         assert self.predictor is not None and self.head is not None, "fit() first"
