@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metacore.methods import (  # noqa: F401  # noqa: F401
+from metacore.methods import (  # noqa: F401
     anil,
     finetune,
     linear_probe,

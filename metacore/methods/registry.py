@@ -62,9 +62,9 @@ def _ensure_loaded() -> None:
 
 
 def available() -> list[MethodSpec]:
-    """Every registered method, in registration order."""
+    """Every registered method: classical, then fine-tuning, then meta-learning."""
     _ensure_loaded()
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=lambda spec: FAMILIES.index(spec.family))
 
 
 def get(name: str) -> MethodSpec:
