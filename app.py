@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import sidebar
+from ui.i18n import t
 
 st.set_page_config(page_title="metacore workbench", page_icon=":material/science:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -20,6 +21,14 @@ PAGES = [
     st.Page("pages/history.py", title="History", icon=":material/history:"),
 ]
 
-page = st.navigation(PAGES)
+LEARN_PAGES = [  # the teaching pages; their titles follow the learner's language
+    st.Page("pages/learn.py", title=t("nav.learn"), icon=":material/school:"),
+    st.Page("pages/inspector.py", title=t("nav.inspector"), icon=":material/scatter_plot:"),
+    st.Page("pages/inner_loop.py", title=t("nav.inner_loop"), icon=":material/replay:"),
+    st.Page("pages/sweep.py", title=t("nav.sweep"), icon=":material/show_chart:"),
+    st.Page("pages/add_class.py", title=t("nav.add_class"), icon=":material/add_circle:"),
+]
+
+page = st.navigation({t("nav.workbench"): PAGES, t("nav.section"): LEARN_PAGES})
 sidebar.render()
 page.run()

@@ -253,7 +253,8 @@ def _fit_and_score(method, prepared: PreparedData, ctx, result: RunResult) -> No
         result.status = "failed"
         result.error = _describe_error(exc)
         result.timing.setdefault("train_s", time.perf_counter() - t0)
-        _free_memory()
+    if result.status == "failed":
+        _free_memory()  # out here the exception's traceback no longer pins the step's tensors
 
 
 def _score(result: RunResult, method_classes: list[str], test: TextSet, proba: np.ndarray,
@@ -287,7 +288,9 @@ def _finish(result: RunResult, ctx, method, spec: RunSpec) -> None:
         out = Path(spec.out)
         if spec.save_model and result.status != "failed":
             try:
-                method.save(out / "model")
+                from metacore.runs.atomic import save_model_atomic
+
+                save_model_atomic(method, out / "model")  # a crash never leaves half a model
                 result.extra["model_dir"] = str(out / "model")
             except Exception as exc:  # noqa: BLE001
                 result.warnings.append(f"The model could not be saved: {exc}")
@@ -295,7 +298,11 @@ def _finish(result: RunResult, ctx, method, spec: RunSpec) -> None:
 
 
 def _describe_error(exc: BaseException) -> str:
+    from metacore.training.loop import TrainingDiverged
+
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, TrainingDiverged):
+        return text  # already one sentence that says what to do
     if "out of memory" in text.lower():
         return f"Out of memory: {text}. Try a smaller batch size or max length."
     return f"{type(exc).__name__}: {text}"

@@ -134,6 +134,9 @@ def print_report(result) -> None:
     if result.status == "failed":
         print(f"Run failed: {result.error}", file=sys.stderr)
         return
+    for finding in result.findings:  # data problems: overlap of train and test, small classes
+        if finding.get("level") == "warning":
+            print(f"warning: {finding.get('message')}", file=sys.stderr)
     for message in result.warnings:
         print(f"warning: {message}", file=sys.stderr)
     m = result.metrics

@@ -1,7 +1,8 @@
 """Background execution: a FIFO job queue with one worker thread per device.
 
-The app submits ``RunSpec``s and polls ``job(run_id)`` snapshots; it never calls Streamlit from
-here (Streamlit's threading guide: only the script thread may). Runs on one device wait their
+The app submits ``RunSpec``s (or ``EpisodicSpec``s, the unseen-class protocol) and polls
+``job(run_id)`` snapshots; it never calls Streamlit from here (Streamlit's threading guide:
+only the script thread may). Runs on one device wait their
 turn, because two trainings on one GPU compete for its memory and both slow down. Every job ends
 as a ``RunResult`` recorded in the store: input errors and crashes become "failed" results, never
 an exception that would kill the worker thread.
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from metacore.api import PreparedData, RunSpec, new_run_id, run_experiment
+from metacore.episodic import EpisodicData, EpisodicSpec, run_episodic
 from metacore.runs.result import RunResult, library_versions
 from metacore.runs.store import RunStore
 from metacore.training.events import (
@@ -38,6 +40,7 @@ FINISHED = ("completed", "stopped", "failed", "interrupted")
 MAX_FINISHED_JOBS = 200
 
 BackboneLoader = Callable[[str, bool], Any]
+AnySpec = RunSpec | EpisodicSpec
 
 
 @dataclass
@@ -62,6 +65,8 @@ class JobView:
     finished: float | None
     phase_detail: str = ""
     device: str = ""
+    # Episodic runs only: {"episode": n, "total": m, "accuracy": running mean} while testing.
+    testing: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -71,9 +76,9 @@ class _Job:
     run_id: str
     owner: str
     group: str
-    spec: RunSpec
+    spec: AnySpec
     device: str
-    prepared: PreparedData | None
+    prepared: PreparedData | EpisodicData | None
     control: RunControl = field(default_factory=RunControl)
     state: str = "queued"
     phase: str = "queued"
@@ -81,6 +86,7 @@ class _Job:
     steps: list[dict] = field(default_factory=list)
     evals: list[dict] = field(default_factory=list)
     total_steps: int = 0
+    testing: dict = field(default_factory=dict)
     result: RunResult | None = None
     error: str | None = None
     submitted: float = field(default_factory=time.time)
@@ -120,10 +126,11 @@ class JobQueue:
             store.mark_interrupted()
 
     # --- submitting and stopping ------------------------------------------------------------
-    def submit(self, spec: RunSpec, *, owner: str = "", group: str = "",
-               prepared: PreparedData | None = None) -> str:
+    def submit(self, spec: AnySpec, *, owner: str = "", group: str = "",
+               prepared: PreparedData | EpisodicData | None = None) -> str:
         """Queue a run and return its id. A device that is not available fails the job at
-        once (as a "failed" result) rather than raising."""
+        once (as a "failed" result) rather than raising. An ``EpisodicSpec`` (with
+        ``EpisodicData`` as ``prepared``) runs ``run_episodic`` in the same queue."""
         spec = dataclasses.replace(spec, method_config=dict(spec.method_config))
         run_id = new_run_id()
         device, device_error = _device_key(spec.device)
@@ -249,36 +256,49 @@ class JobQueue:
         self._finish(job, result)
 
     def _execute(self, job: _Job) -> RunResult:
-        """Run the job's experiment once, and once more at half the batch size on CUDA OOM."""
+        """Run the job's experiment once, and once more with lighter settings (half the batch
+        size, or first-order MAML: ``metacore.retry``) when the GPU ran out of memory."""
+        from metacore.retry import is_out_of_memory, lighter_settings
+
         result = self._attempt(job, job.spec)
-        sizes = _halved_batch(job.spec) if _out_of_memory(result) else None
-        if sizes is None or job.control.should_stop:
+        if result.status == "failed":
+            _free_memory()  # the failed attempt's tensors are unreachable now: give them back
+        retry = None
+        if is_out_of_memory(result.status, result.error):
+            retry = lighter_settings(job.spec.method, job.spec.method_config)
+        if retry is None or job.control.should_stop:
             return result
-        _free_memory()
-        old, half = sizes
         with self._cond:
-            job.steps, job.evals, job.total_steps = [], [], 0
-            job.phase, job.phase_detail = "retrying", f"batch size {half}"
-        spec = dataclasses.replace(job.spec, method_config={**job.spec.method_config,
-                                                            "batch_size": half})
+            job.steps, job.evals, job.total_steps, job.testing = [], [], 0, {}
+            job.phase, job.phase_detail = "retrying", ", ".join(
+                f"{k.replace('_', ' ')} {v}" for k, v in retry.changed.items())
+        spec = dataclasses.replace(job.spec, method_config=retry.method_config)
+        first_error = result.error
         result = self._attempt(job, spec)
-        result.warnings.append(f"The GPU ran out of memory with batch size {old}; the run was "
-                               f"retried with batch size {half}.")
+        result.warnings.append(retry.note)
+        result.extra["oom_retry"] = {"first_error": first_error, "changed": retry.changed}
+        if result.status == "failed":
+            _free_memory()
         return result
 
-    def _attempt(self, job: _Job, spec: RunSpec) -> RunResult:
-        """One call of ``run_experiment``; input errors and crashes become failed results."""
+    def _attempt(self, job: _Job, spec: AnySpec) -> RunResult:
+        """One call of ``run_experiment`` (or ``run_episodic``); input errors and crashes
+        become failed results."""
         run_spec = spec
+        episodic = isinstance(spec, EpisodicSpec)
         try:
             if spec.out is None and self.save_models and self.store is not None:
                 out = str(self.store.artifact_dir(job.run_id))
-                run_spec = dataclasses.replace(spec, out=out, save_model=True)
+                # episodic runs keep their result only: the model is tied to its test episodes
+                run_spec = dataclasses.replace(spec, out=out) if episodic else \
+                    dataclasses.replace(spec, out=out, save_model=True)
             if job.control.should_stop:
                 return _ended_result(job, "stopped", None, warning="Stopped before it started.")
             backbone = self._backbone(job, spec)
-            result = run_experiment(run_spec, prepared=job.prepared,
-                                    callbacks=[self._collector(job)], control=job.control,
-                                    backbone=backbone, run_id=job.run_id)
+            run = run_episodic if episodic else run_experiment
+            key = "data" if episodic else "prepared"
+            result = run(run_spec, **{key: job.prepared}, callbacks=[self._collector(job)],
+                         control=job.control, backbone=backbone, run_id=job.run_id)
         except Exception as exc:  # noqa: BLE001 - ValueError: bad input; else a crash
             return _ended_result(job, "failed", _describe(exc), spec=spec)
         if run_spec is not spec:  # the command should not point into the app's data folder
@@ -286,7 +306,7 @@ class JobQueue:
             result.config["run"] = spec.to_dict()
         return result
 
-    def _backbone(self, job: _Job, spec: RunSpec) -> Any:
+    def _backbone(self, job: _Job, spec: AnySpec) -> Any:
         from metacore.api import registry_uses_backbone
 
         if not registry_uses_backbone(spec.method):
@@ -300,7 +320,16 @@ class JobQueue:
 
         def collect(event: Event) -> None:
             with self._cond:
-                if isinstance(event, StepEnded):
+                if isinstance(event, RunEnded):
+                    job.phase, job.phase_detail = "finished", event.status
+                elif job.testing or job.phase == "testing":
+                    # An episodic run scoring its test episodes reports progress as StepEnded
+                    # with epoch=0 (run_episodic); other events then come from fits on each
+                    # support set (non-episodic methods), which are not the training curve.
+                    if isinstance(event, StepEnded) and event.epoch == 0:
+                        job.testing = {"episode": event.step, "total": event.total_steps,
+                                       "accuracy": event.metrics.get("accuracy")}
+                elif isinstance(event, StepEnded):
                     job.steps.append(event_to_dict(event))
                     job.total_steps = event.total_steps
                 elif isinstance(event, Evaluated):
@@ -309,8 +338,6 @@ class JobQueue:
                     job.phase, job.phase_detail = event.phase, event.detail
                 elif isinstance(event, RunStarted):
                     job.total_steps = event.total_steps or job.total_steps
-                elif isinstance(event, RunEnded):
-                    job.phase, job.phase_detail = "finished", event.status
 
         return collect
 
@@ -356,7 +383,7 @@ class JobQueue:
             steps=list(job.steps), evals=list(job.evals), total_steps=job.total_steps,
             result=job.result, error=job.error, spec=job.spec, submitted=job.submitted,
             started=job.started, finished=job.finished, phase_detail=job.phase_detail,
-            device=job.device,
+            device=job.device, testing=dict(job.testing),
         )
 
     def _position(self, job: _Job) -> int:
@@ -384,7 +411,7 @@ def _device_key(name: str) -> tuple[str, str | None]:
 
 
 def _ended_result(job: _Job, status: str, error: str | None, *, warning: str | None = None,
-                  spec: RunSpec | None = None) -> RunResult:
+                  spec: AnySpec | None = None) -> RunResult:
     """A result for a job that produced none itself (failed early, or stopped while queued)."""
     from metacore.api import registry_uses_backbone
 
@@ -394,7 +421,8 @@ def _ended_result(job: _Job, status: str, error: str | None, *, warning: str | N
     except ValueError:
         backbone = spec.backbone
     return RunResult(
-        run_id=job.run_id, method=spec.method, backbone=backbone, protocol="adapt",
+        run_id=job.run_id, method=spec.method, backbone=backbone,
+        protocol="episodic" if isinstance(spec, EpisodicSpec) else "adapt",
         status=status, error=error, config={"run": spec.to_dict()},
         data={"source": spec.data}, command=spec.to_command(), versions=library_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -411,25 +439,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ValueError) and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _out_of_memory(result: RunResult) -> bool:
-    return result.status == "failed" and "out of memory" in (result.error or "").lower()
-
-
-def _halved_batch(spec: RunSpec) -> tuple[int, int] | None:
-    """(batch size, half of it), or None if the method has no batch size (or it is 1)."""
-    from metacore.methods import registry
-
-    try:
-        config_cls = registry.get(spec.method).config_cls
-    except ValueError:
-        return None
-    defaults = {f.name: f.default for f in dataclasses.fields(config_cls)}
-    if "batch_size" not in defaults:
-        return None
-    size = int(spec.method_config.get("batch_size", defaults["batch_size"]))
-    return (size, size // 2) if size >= 2 else None
 
 
 def _free_memory() -> None:

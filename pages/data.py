@@ -20,3 +20,4 @@ if loaded.ok and not loaded.frame.empty:
     data_view.overview(loaded)
     data_view.split_settings(data, loaded)
     st.page_link("pages/train.py", label="Next: train & compare", icon=":material/arrow_forward:")
+state.remember_dataset()  # in the URL, so a reload keeps the file and its settings

@@ -22,11 +22,16 @@ st.subheader("Training curves")
 results_view.curves(results)
 detail = results_view.pick_detail(results)
 if detail is not None:
+    episodic = detail.protocol == "episodic"
     st.subheader("Per-class scores")
+    if episodic:
+        st.caption("Pooled over every query of every test episode, for the novel classes.")
     results_view.per_class(detail)
     st.subheader("Confusion matrix")
-    st.caption("Rows are the true classes, columns the predictions; pick a cell on the right "
-               "to read the texts behind it.")
+    st.caption("Rows are the true classes, columns the predictions; " + (
+        "pooled over the test episodes." if episodic else
+        "pick a cell on the right to read the texts behind it."))
     results_view.confusion(detail)
-    st.subheader("Test embeddings before and after adaptation")
-    results_view.projection(detail)
+    if not episodic:
+        st.subheader("Test embeddings before and after adaptation")
+        results_view.projection(detail)

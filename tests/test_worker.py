@@ -213,3 +213,45 @@ def test_shutdown_cancels_queued_jobs(make_queue, store: RunStore, data_file: st
     assert queue.wait(running, TIMEOUT).state in {"stopped", "completed"}
     with pytest.raises(RuntimeError):
         queue.submit(tfidf(data_file))
+
+
+def test_episodic_job_runs_in_the_same_queue(make_queue, store: RunStore, data_file: str,
+                                             tmp_path: Path) -> None:
+    from metacore.episodic import EpisodicSpec, prepare_episodic
+    from tests.conftest import VOCAB
+
+    path, rng = tmp_path / "five.csv", random.Random(1)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for label, words in {**VOCAB, "music": "guitar song album band drum"}.items():
+            for _ in range(8):
+                writer.writerow([" ".join(rng.choice(words.split()) for _ in range(6)), label])
+    split = "meta_train=sports,weather;meta_val=food;novel=finance,music"
+    spec = EpisodicSpec(data=str(path), method="protonet", backbone="tiny", n_way=2, k_shot=2,
+                        n_query=3, meta_train_episodes=3, test_episodes=4,
+                        classes_split=split, device="cpu", method_config={"val_episodes": 1})
+    data = prepare_episodic(spec)
+    queue = make_queue()
+    first = queue.submit(tfidf(data_file), owner="ana")  # FIFO with adapt runs
+    proto = queue.submit(spec, owner="ana", group="ep", prepared=data)
+    tuned = queue.submit(EpisodicSpec(**{**spec.to_dict(), "method": "full-finetune",
+                                         "method_config": {"epochs": 2}}), prepared=data)
+    views = [queue.wait(r, TIMEOUT) for r in (first, proto, tuned)]
+    assert [v.state for v in views] == ["completed"] * 3
+    assert views[0].finished <= views[1].started and views[1].finished <= views[2].started
+    view = views[1]
+    assert view.result.protocol == "episodic" and view.result.metrics["episodes"] == 4
+    assert len(view.steps) == 3  # meta-training episodes only
+    assert view.testing == {"episode": 4, "total": 4, "accuracy": pytest.approx(
+        view.result.metrics["accuracy_mean"])}
+    # fine-tuning on each support set is not the training curve
+    assert views[2].steps == [] and views[2].testing["episode"] == 4
+    assert store.get(proto).protocol == "episodic"
+    assert store.get(proto).command.startswith("metacore episodic")
+    [summary] = [s for s in store.list_runs() if s.run_id == proto]
+    assert summary.protocol == "episodic" and summary.accuracy is not None
+    bad = EpisodicSpec(**{**spec.to_dict(), "n_way": 3})  # 2 novel classes: infeasible
+    failed = queue.wait(queue.submit(bad), TIMEOUT)
+    assert failed.state == "failed" and "3-way" in failed.error
+    assert store.get(failed.run_id).protocol == "episodic"

@@ -44,6 +44,11 @@ def build_specs(data: dict[str, Any], choice: Choice) -> list[RunSpec]:
     """One spec per method and seed; settings checked now, so errors show before queueing."""
     if not choice.methods:
         raise ValueError("Choose at least one method.")
+    if any(registry.get(name).uses_backbone for name in choice.methods):
+        from metacore.security import allowed_model_dirs, check_backbone_spec
+
+        check_backbone_spec(choice.backbone, allowed_dirs=allowed_model_dirs(),
+                            allow_download=choice.allow_download)  # BackboneError: ValueError
     specs = []
     for seed in choice.seeds:
         for name in choice.methods:

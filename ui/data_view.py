@@ -13,7 +13,9 @@ from metacore.data import LoadedData, load_dataset, read_table
 from metacore.reporting import figures
 from ui import state
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "jsonl", "ndjson", "json", "xlsx"]
+# "xls" is accepted so that the engine can say what to do with it (save as .xlsx) instead of
+# the uploader refusing it without a reason.
+UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "jsonl", "ndjson", "json", "xlsx", "xlsm", "xls"]
 UNSURE_CODES = {"columns_guessed", "no_text_column", "no_label_column", "column_not_found",
                 "same_column"}
 
@@ -69,6 +71,8 @@ def choose_source(data: dict[str, Any]) -> None:
         _set_file(data, "upload", str(save_upload(upload.name, upload.getvalue())), upload.name)
     elif data["kind"] != "upload":
         st.info("Drop a file above, or go back to a bundled sample.")
+    else:  # kept from earlier in this session, or from the URL after a reload
+        st.caption(f"Using `{data['name']}`, uploaded earlier. Drop a file to replace it.")
 
 
 def _set_file(data: dict[str, Any], kind: str, path: str, name: str) -> None:
@@ -86,13 +90,23 @@ def column_mapping(data: dict[str, Any], loaded: LoadedData) -> bool:
         if unsure:
             st.caption("The columns were guessed. Check that these are right.")
         left, right = st.columns(2)
+        # Nothing chosen or detected (the file did not load): no preselection, so the page
+        # does not quietly load the first two columns; the user picks them.
+        applied = (data["text_col"] or loaded.text_column, data["label_col"] or loaded.label_column)
+        known = all(applied)
         text = left.selectbox("Text column", columns, key="data_text_col",
-                              index=_index(columns, data["text_col"] or loaded.text_column),
+                              index=_index(columns, applied[0]) if known else None,
+                              placeholder="Choose the text column",
                               help="The column with the texts to classify.")
         label = right.selectbox("Label column", columns, key="data_label_col",
-                                index=_index(columns, data["label_col"] or loaded.label_column,
-                                             1), help="The column with each text's class.")
-    changed = (text, label) != (loaded.text_column, loaded.label_column)
+                                index=_index(columns, applied[1], 1) if known else None,
+                                placeholder="Choose the label column",
+                                help="The column with each text's class.")
+    if text is None or label is None:
+        return False
+    # Compare with what is applied, not with what loading found: a file that fails to load
+    # finds no columns, and comparing with that would rerun the page forever.
+    changed = (text, label) != applied
     if changed:
         data.update(text_col=text, label_col=label)
     return changed

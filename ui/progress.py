@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import streamlit as st
@@ -55,15 +56,21 @@ def _card(job: Any, *, live: bool) -> None:
     color, word = BADGES.get(job.state, ("gray", job.state))
     head, stop = st.columns([6, 1], vertical_alignment="center")
     seed = f" · seed {job.spec.seed}"
-    head.markdown(f"**{job.method}**{seed} &nbsp; :{color}-badge[{word}] &nbsp; "
-                  f"<span style='color:#6b7280'>{_where(job)}</span>", unsafe_allow_html=True)
+    # _where() can hold user input (a typed backbone name): escape everything interpolated.
+    head.markdown(f"**{escape(job.method)}**{escape(seed)} &nbsp; :{escape(color)}-badge"
+                  f"[{escape(word)}] &nbsp; <span style='color:#6b7280'>{escape(_where(job))}"
+                  "</span>", unsafe_allow_html=True)
     if job.state in ACTIVE and stop.button("Stop", key=f"stop_{job.run_id}",
                                            icon=":material/stop_circle:"):
         state.queue().stop(job.run_id, owner=state.owner())
         st.toast(f"Stopping {job.method}: it keeps what it has learned so far.")
-    if job.state == "running" and job.total_steps:
+    if job.state == "running" and job.testing:
+        _testing(job.testing)
+    elif job.state == "running" and job.total_steps:
         done = len(job.steps)
-        st.progress(min(1.0, done / job.total_steps), text=f"step {done} of {job.total_steps}")
+        word = "meta-training episode" if _episodic(job) else "step"
+        st.progress(min(1.0, done / job.total_steps),
+                    text=f"{word} {done} of {job.total_steps}")
     if job.error:
         st.error(job.error, icon=":material/error:")
     if job.steps or job.evals:
@@ -72,12 +79,29 @@ def _card(job: Any, *, live: bool) -> None:
         st.plotly_chart(fig, theme=None, key=f"live_{job.run_id}_{live}")
 
 
+def _episodic(job: Any) -> bool:
+    return hasattr(job.spec, "n_way")  # an EpisodicSpec: the unseen-classes protocol
+
+
+def _testing(testing: dict) -> None:
+    """Test-episode progress of an episodic run (not training: no loss is drawn for it)."""
+    done, total = testing.get("episode", 0), max(1, testing.get("total", 1))
+    acc = testing.get("accuracy")
+    so_far = f" · accuracy so far {acc:.1%}" if acc is not None else ""
+    st.progress(min(1.0, done / total), text=f"testing on episodes: {done} of {total}{so_far}")
+
+
 def _where(job: Any) -> str:
     if job.state == "queued":
         return f"waiting, place {job.position} in the queue"
     if job.state == "running":
         return f"{job.phase} {job.phase_detail}".strip()
     result = job.result
+    if result is not None and "accuracy_mean" in result.metrics:
+        m = result.metrics
+        return (f"accuracy {m['accuracy_mean']:.1%} ± {m['accuracy_ci95']:.1%} · macro-F1 "
+                f"{m['macro_f1_mean']:.1%} ± {m['macro_f1_ci95']:.1%} over "
+                f"{m.get('episodes', 0)} episodes")
     if result is not None and result.metrics:
         return (f"accuracy {result.metrics.get('accuracy', 0):.1%} · macro-F1 "
                 f"{result.metrics.get('macro_f1', 0):.1%} · "

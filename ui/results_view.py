@@ -15,15 +15,21 @@ FINISHED = ("completed", "stopped", "failed", "interrupted")
 
 def _summary_label(summary: Any) -> str:
     score = f" · F1 {summary.macro_f1:.0%}" if summary.macro_f1 is not None else ""
-    return f"{summary.method}{score} · {summary.status} · {summary.run_id}"
+    kind = " · unseen classes" if summary.protocol == "episodic" else ""
+    return f"{summary.method}{kind}{score} · {summary.status} · {summary.run_id}"
 
 
 def pick_runs(owner: str) -> list[RunResult]:
     """Runs to compare: the last comparison (or History's choice) by default."""
     runs = [s for s in state.store().list_runs(owner=owner) if s.status in FINISHED]
     by_id = {s.run_id: s for s in runs}
-    wanted = st.session_state.get(state.RESULTS) or st.session_state.get(state.COMPARISON, [])
-    default = [r for r in wanted if r in by_id] or list(by_id)[:3]
+    wanted = st.session_state.get(state.RESULTS) or state.comparison()
+    waiting = [r for r in state.comparison() if r not in by_id]
+    if waiting:
+        st.info(f"{len(waiting)} run(s) of your latest comparison are still running or waiting; "
+                "they appear here when they finish (see Train & compare).",
+                icon=":material/hourglass_top:")
+    default = [r for r in wanted if r in by_id] or ([] if waiting else list(by_id)[:3])
     chosen = st.multiselect("Runs", list(by_id), default=default, key="results_runs",
                             format_func=lambda r: _summary_label(by_id[r]),
                             help="Your runs and shared ones; History lists them all.")
@@ -34,18 +40,37 @@ def pick_runs(owner: str) -> list[RunResult]:
 def leaderboard(results: list[RunResult]) -> None:
     board = tables.leaderboard(results)
     pct = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
-    order = ["method", "accuracy", "macro_f1", "train_s", "trainable_params", "shots", "seed",
-             "backbone", "status", "run_id"]
+    protocols = set(board["protocol"].dropna())
+    episodic = "episodic" in protocols
+    order = ["method", "accuracy", "accuracy_ci95", "macro_f1", "macro_f1_ci95", "train_s",
+             "trainable_params", "shots", "ways", "episodes", "seed", "backbone", "protocol",
+             "status", "run_id"]
+    if not episodic:
+        order = [c for c in order if c not in ("accuracy_ci95", "macro_f1_ci95", "ways",
+                                               "episodes", "protocol")]
+    if len(protocols) > 1:
+        st.warning("These runs mix the two protocols: adapt scores are on your own classes, "
+                   "episodic ones on unseen classes, so compare within a protocol.",
+                   icon=":material/compare_arrows:")
     st.dataframe(board, hide_index=True, key="results_leaderboard", column_order=order,
                  column_config={
         "run_id": st.column_config.TextColumn("run"),
         "accuracy": st.column_config.ProgressColumn("accuracy", **pct),
+        "accuracy_ci95": st.column_config.NumberColumn(
+            "± 95% CI", format="percent", help="Half-width of the 95% confidence interval of "
+            "the mean over test episodes."),
         "macro_f1": st.column_config.ProgressColumn("macro-F1", **pct),
+        "macro_f1_ci95": st.column_config.NumberColumn("± 95% CI ", format="percent"),
         "train_s": st.column_config.NumberColumn("training (s)", format="%.1f"),
         "trainable_params": st.column_config.NumberColumn("trainable params",
                                                           format="localized"),
         "total_params": st.column_config.NumberColumn("total params", format="localized"),
     })
+    st.plotly_chart(figures.leaderboard_bars(results), theme=None, key="results_bars")
+    if episodic:
+        st.caption("Unseen-classes runs: means over the test episodes drawn from the novel "
+                   "classes; the error bars are 95% confidence intervals. Overlapping "
+                   "intervals mean the difference may be chance.")
     for res in results:
         if res.status == "failed":
             st.error(f"{res.method} ({res.run_id}) failed: {res.error}", icon=":material/error:")
@@ -63,11 +88,17 @@ def curves(results: list[RunResult]) -> None:
     if meta:
         cols[1].plotly_chart(figures.inner_loop_curve(meta), theme=None, key="results_inner")
         cols[1].caption("How the query loss falls as a meta-learner adapts to a new task.")
+    if any(r.protocol == "episodic" for r in results):
+        st.caption("Unseen-classes runs: the loss is the meta-training query loss per "
+                   "episode of the base classes. " + ("" if meta else "The inner-loop curve "
+                   "appears for MAML, FOMAML, ANIL and Reptile; ProtoNet and nearest-centroid "
+                   "adapt in one closed-form step (class prototypes)."))
 
 
 def pick_detail(results: list[RunResult]) -> RunResult | None:
     scored = sorted((r for r in results if r.confusion.get("matrix")),
-                    key=lambda r: -(r.metrics.get("macro_f1") or 0))
+                    key=lambda r: -(r.metrics.get("macro_f1", r.metrics.get("macro_f1_mean"))
+                                    or 0))
     if not scored:
         return None
     names = {r.run_id: f"{r.method} · {r.run_id}" for r in scored}
@@ -92,7 +123,12 @@ def confusion(res: RunResult) -> None:
         st.plotly_chart(figures.confusion_heatmap(res, normalize=norm), theme=None,
                         key="results_confusion")
     with right:
-        _errors(res)
+        if res.protocol == "episodic":
+            st.plotly_chart(figures.episode_accuracy(res), theme=None, key="results_episodes")
+            st.caption("Episodic runs keep the labels of each query, not its text: the spread "
+                       "of accuracy over episodes shows how much one episode can vary.")
+        else:
+            _errors(res)
 
 
 def _worst_cell(res: RunResult) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ DATASET = "dataset"  # the chosen data file and split settings (plain dict)
 COMPARISON = "comparison"  # run ids of the comparison started on Train & compare
 RESULTS = "results_ids"  # run ids shown on the Results page
 DEFAULT_SAMPLE = "support_intents_en.csv"
+# The chosen data lives in the URL next to ``owner``, so a reload (a new session) keeps it:
+# data=sample:<name> | upload:<hash>/<name>, text, label, test=<hash>/<name>, and
+# split=<test share>,<validation share>,<seed>,<use the split column 1|0>.
+DATA_PARAMS = ("data", "text", "label", "test", "split")
+_UPLOAD_KEY = re.compile(r"^[0-9a-f]{12}/[\w.\-]{1,80}$")
 
 
 def home() -> str:
@@ -51,9 +57,10 @@ def store() -> RunStore:
 def _queue(root: str) -> Any:
     from metacore.worker import JobQueue
 
-    # The worker's default loader is metacore.backbones.load_backbone, cached per process,
-    # so the worker and the pages share one copy of each backbone.
-    return JobQueue(_store(root), save_models=True)
+    # The worker loads through metacore.backbones.load_backbone, cached per process, so the
+    # worker and the pages share one copy of each backbone; checked_loader refuses what the
+    # operator does not allow even if a spec got past the page.
+    return JobQueue(_store(root), save_models=True, backbone_loader=checked_loader)
 
 
 def queue() -> Any:
@@ -61,23 +68,118 @@ def queue() -> Any:
     return _queue(home())
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def backbone(spec: str, allow_download: bool = False) -> Any:
-    """A backbone loaded once per process; methods deep-copy it before training."""
+    """A backbone loaded once per process; methods deep-copy it before training.
+
+    Raises ``BackboneError`` (a ``ValueError``) for a folder outside the operator's allow-list
+    or a hub id that is not cached while downloads are off (``metacore.security``).
+    """
+    return _backbone(check_backbone(spec, allow_download), allow_download)
+
+
+def check_backbone(spec: str, allow_download: bool = False) -> str:
+    """What a user of this server may load; the CLI has no such check (its user owns the
+    machine). Raises ``BackboneError`` in one sentence."""
+    from metacore.security import allowed_model_dirs, check_backbone_spec
+
+    return check_backbone_spec(spec, allowed_dirs=allowed_model_dirs(),
+                               allow_download=allow_download)
+
+
+def checked_loader(spec: str, allow_download: bool) -> Any:
+    """The worker's backbone loader: the same check, then the per-process cache."""
+    from metacore.backbones import load_backbone
+
+    return load_backbone(check_backbone(spec, allow_download), allow_download=allow_download)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def _backbone(spec: str, allow_download: bool = False) -> Any:
     from metacore.backbones import load_backbone
 
     return load_backbone(spec, allow_download=allow_download)
 
 
+def comparison() -> list[str]:
+    """Run ids of this session's latest comparison. After a reload (a new session with the
+    same owner) they are found again in the queue, so running jobs keep their live view."""
+    if COMPARISON not in st.session_state:
+        try:
+            jobs = queue().jobs(owner=owner())
+        except Exception:  # noqa: BLE001 - no queue yet: nothing to find
+            jobs = []
+        latest = jobs[-1].group if jobs else None
+        st.session_state[COMPARISON] = [j.run_id for j in jobs if j.group == latest] \
+            if latest else []
+    return st.session_state[COMPARISON]
+
+
 def dataset() -> dict[str, Any]:
-    """The chosen data and split settings; the English intents sample until one is chosen."""
+    """The chosen data and split settings: from the URL after a reload, else the English
+    intents sample until one is chosen."""
     if DATASET not in st.session_state:
-        st.session_state[DATASET] = {
+        data = {
             "kind": "sample", "path": str(SAMPLES / DEFAULT_SAMPLE), "name": DEFAULT_SAMPLE,
             "text_col": None, "label_col": None, "test_path": None, "test_name": None,
             "test_size": 0.2, "val_size": 0.1, "seed": 0, "use_split_column": True,
         }
+        _restore_dataset(data, st.query_params)
+        st.session_state[DATASET] = data
     return st.session_state[DATASET]
+
+
+def _upload_path(key: str) -> Path | None:
+    """An earlier upload named by ``<hash>/<name>``; None if malformed or gone."""
+    if not _UPLOAD_KEY.match(key or ""):
+        return None
+    path = uploads_dir() / key
+    return path if path.is_file() else None
+
+
+def _restore_dataset(data: dict[str, Any], params: Any) -> None:
+    """Fill ``data`` from URL params; anything malformed or missing keeps its default."""
+    kind, _, value = params.get("data", "").partition(":")
+    if kind == "sample" and (SAMPLES / value).is_file() and "/" not in value:
+        data.update(path=str(SAMPLES / value), name=value)
+    elif kind == "upload" and (path := _upload_path(value)) is not None:
+        data.update(kind="upload", path=str(path), name=path.name)
+    else:
+        return  # nothing (or nothing usable) remembered: columns would not fit the default
+    for key, param in (("text_col", "text"), ("label_col", "label")):
+        data[key] = params.get(param) or None
+    if (test := _upload_path(params.get("test", ""))) is not None:
+        data.update(test_path=str(test), test_name=test.name)
+    try:
+        test_size, val_size, seed, use_column = params.get("split", "").split(",")
+        if 0.05 <= float(test_size) <= 0.5 and 0.0 <= float(val_size) <= 0.3:
+            data.update(test_size=float(test_size), val_size=float(val_size),
+                        seed=min(10_000, abs(int(seed))), use_split_column=use_column == "1")
+    except ValueError:
+        pass
+
+
+def remember_dataset() -> None:
+    """Write the chosen data and its settings to the URL (only what changed)."""
+    data = dataset()
+    uploads = uploads_dir()
+
+    def key(path: str | None) -> str:
+        try:
+            return Path(path).relative_to(uploads).as_posix() if path else ""
+        except ValueError:  # not under uploads/ (a test, or a path given by hand)
+            return ""
+
+    source = f"sample:{data['name']}" if data["kind"] == "sample" else \
+        f"upload:{key(data['path'])}"
+    wanted = {"data": source, "text": data["text_col"] or "", "label": data["label_col"] or "",
+              "test": key(data["test_path"]),
+              "split": f"{data['test_size']:g},{data['val_size']:g},{data['seed']},"
+                       f"{int(bool(data['use_split_column']))}"}
+    for name, value in wanted.items():
+        if value and st.query_params.get(name) != value:
+            st.query_params[name] = value
+        elif not value and name in st.query_params:
+            del st.query_params[name]
 
 
 def uploads_dir() -> Path:

@@ -38,9 +38,10 @@ def protocol() -> str:
                                   help="Adapt: train on K examples of each of your classes "
                                   "and test on the same classes. Unseen classes: meta-train "
                                   "on some classes, test on N-way K-shot episodes of others.")
-    if picked == "episodic":
-        st.info("The unseen-classes protocol is coming: the engine for it is being built. "
-                "Use *Adapt to my classes* for now.", icon=":material/construction:")
+    if picked == "episodic" and not episodic_available():
+        st.info("The unseen-classes protocol needs metacore.episodic, which this install "
+                "lacks.", icon=":material/construction:")
+        return "adapt"
     return picked or "adapt"
 
 
@@ -56,8 +57,14 @@ def backbone(ch: comparison.Choice) -> None:
                              placeholder="e.g. BAAI/bge-small-zh-v1.5 or /models/my-bert",
                              help="A Hugging Face model id (needs downloads on) or a local "
                              "folder with config.json and model.safetensors.").strip()
-        ch.allow_download = st.checkbox("Allow downloading from Hugging Face",
-                                        value=ch.allow_download, key="train_download")
+        from metacore.security import ALLOW_DOWNLOAD_ENV, downloads_permitted
+
+        permitted = downloads_permitted()
+        ch.allow_download = st.checkbox(
+            "Allow downloading from Hugging Face", value=ch.allow_download and permitted,
+            key="train_download", disabled=not permitted,
+            help=None if permitted else "Downloads are off on this server: models load from "
+            f"its local cache only (the operator can set {ALLOW_DOWNLOAD_ENV}=1).") and permitted
     ch.backbone = spec or "minilm"
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 from pathlib import Path
 
 # Set before transformers / huggingface_hub are imported: a missing hub id otherwise hangs in
@@ -56,9 +57,16 @@ def resolve_spec(spec: str) -> tuple[str, bool]:
     return spec, True
 
 
+# One load at a time per process: transformers' lazy imports are not thread-safe (two Streamlit
+# script threads, or one and the worker, importing at once get "cannot import name
+# 'AutoTokenizer'"), and without it the cache could load the same model twice.
+_LOAD_LOCK = threading.RLock()
+
+
 def load_backbone(spec: str = BUNDLED, *, allow_download: bool = False) -> Backbone:
     """Load (and cache per process) a backbone. Raises ``BackboneError`` in one sentence."""
-    return _load_cached(spec.strip() if spec else BUNDLED, allow_download)
+    with _LOAD_LOCK:
+        return _load_cached(spec.strip() if spec else BUNDLED, allow_download)
 
 
 @functools.lru_cache(maxsize=4)

@@ -354,9 +354,23 @@ def _column_names(header: Sequence[object]) -> list[str]:
     return names
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (newlines already normalised to \\n), one at a time.
+
+    io.StringIO would copy the whole text into a 4-bytes-per-character buffer first; this
+    keeps the parser's memory at one line.
+    """
+    start, end = 0, text.find("\n")
+    while end >= 0:
+        yield text[start : end + 1]
+        start, end = end + 1, text.find("\n", end + 1)
+    if start < len(text):
+        yield text[start:]
+
+
 def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line number, fields) per record; raises csv.Error on broken quotes."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     start = 1
     for fields in reader:
         # The first-field test is a fast path: the generator only runs for odd rows.
@@ -698,7 +712,7 @@ def read_table(
         FileNotFoundError: If ``source`` is a path that does not exist.
         TypeError: If ``source`` has an unsupported type.
     """
-    limits = limits or Limits()
+    limits = limits or Limits.from_env()
     name = _source_name(source, filename)
     ext = Path(name).suffix.lower()
     raw, problem = _read_bytes(source, limits)
@@ -889,7 +903,7 @@ def load_dataset(
         FileNotFoundError: If ``source`` is a path that does not exist.
         TypeError: If ``source`` has an unsupported type.
     """
-    limits = limits or Limits()
+    limits = limits or Limits.from_env()
     name = _source_name(source, filename)
     raw, fmt, encoding, findings = read_table(source, filename=name, limits=limits)
     failed = LoadedData(_empty_frame(), name, fmt, encoding, "", "", findings)

@@ -8,8 +8,9 @@ counting a header line as line 1, so a user can find them in an editor.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -75,7 +76,9 @@ class Limits:
         max_text_chars: Longer texts are truncated, with a warning.
     """
 
-    max_file_bytes: int = 200 * 1024**2
+    # 50 MB: loading peaks at about 4x the file size (tests/reliability measure it), and a
+    # workshop server holds many uploads at once; 200 000 rows of 250 characters fit.
+    max_file_bytes: int = 50 * 1024**2
     max_rows: int = 200_000
     max_classes: int = 500
     max_text_chars: int = 2_000
@@ -83,6 +86,41 @@ class Limits:
     def to_dict(self) -> dict:
         """Return a JSON-serialisable dict."""
         return asdict(self)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, changed by whoever runs the server or the CLI through env vars.
+
+        ``METACORE_MAX_FILE_MB`` (may be fractional), ``METACORE_MAX_ROWS``,
+        ``METACORE_MAX_CLASSES`` and ``METACORE_MAX_TEXT_CHARS``; unset or empty keeps the
+        default. Both the app and the CLI load data with these limits.
+
+        Raises:
+            ValueError: If a variable is not a positive number (one sentence naming it).
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for name, (key, scale) in _LIMIT_VARS.items():
+            text = (env.get(name) or "").strip()
+            if not text:
+                continue
+            try:
+                number = float(text) * scale
+            except ValueError:
+                number = 0.0
+            if not number >= 1:  # also refuses nan
+                raise ValueError(f"{name} must be a positive number, not {text!r}.")
+            values[key] = int(number)
+        return cls(**values)
+
+
+# Environment variable -> (Limits field, multiplier to the field's unit).
+_LIMIT_VARS = {
+    "METACORE_MAX_FILE_MB": ("max_file_bytes", 1024**2),
+    "METACORE_MAX_ROWS": ("max_rows", 1),
+    "METACORE_MAX_CLASSES": ("max_classes", 1),
+    "METACORE_MAX_TEXT_CHARS": ("max_text_chars", 1),
+}
 
 
 class DataError(ValueError):

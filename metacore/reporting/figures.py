@@ -97,12 +97,16 @@ def _frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 def _add_history(fig: go.Figure, steps: pd.DataFrame, evals: pd.DataFrame, *, name: str,
                  color: str, legendgroup: str | None = None) -> None:
     if not steps.empty and "loss" in steps.columns:
-        fig.add_scatter(x=steps["step"], y=steps["loss"], mode="lines", name=f"{name} train",
-                        line={"color": color, "width": 2}, legendgroup=legendgroup,
+        # markers while there are few points: one point of a bare line draws nothing
+        mode = "lines+markers" if len(steps) < 30 else "lines"
+        fig.add_scatter(x=steps["step"], y=steps["loss"], mode=mode,
+                        name=f"{name} train".strip(),
+                        line={"color": color, "width": 2}, marker={"size": 5},
+                        legendgroup=legendgroup,
                         hovertemplate="step %{x}<br>loss %{y:.4f}<extra>" + name + "</extra>")
     if not evals.empty and "val_loss" in evals.columns:
         fig.add_scatter(x=evals["step"], y=evals["val_loss"], mode="lines+markers",
-                        name=f"{name} validation", legendgroup=legendgroup,
+                        name=f"{name} validation".strip(), legendgroup=legendgroup,
                         line={"color": color, "width": 2, "dash": "dash"}, marker={"size": 7},
                         hovertemplate="step %{x}<br>val loss %{y:.4f}<extra>" + name + "</extra>")
 
@@ -116,12 +120,13 @@ def live_loss(steps: Sequence[Mapping[str, Any]], evals: Sequence[Mapping[str, A
     color = method_color(method) if method else PALETTE[0]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.update_layout(template=TEMPLATE, title="Loss", height=320, xaxis_title="step")
-    _add_history(fig, steps_f, evals_f, name="loss", color=color)
+    _add_history(fig, steps_f, evals_f, name="", color=color)  # legend: train, validation
     if not evals_f.empty and "val_accuracy" in evals_f.columns:
         fig.add_scatter(x=evals_f["step"], y=evals_f["val_accuracy"], mode="lines+markers",
                         name="val accuracy", line={"color": "#16a34a", "width": 2},
                         secondary_y=True, hovertemplate="step %{x}<br>%{y:.1%}<extra></extra>")
         fig.update_yaxes(title_text="val accuracy", range=[0, 1.02], tickformat=".0%",
+                         tickmode="linear", tick0=0, dtick=0.25,  # not synced to the loss's
                          secondary_y=True, showgrid=False)
     fig.update_yaxes(title_text="loss", secondary_y=False)
     if total_steps:
@@ -141,12 +146,45 @@ def loss_curves(results: Iterable[RunResult]) -> go.Figure:
     results = [r for r in results if r.history.get("steps") or r.history.get("evals")]
     if not results:
         return _empty("Loss curves", "These runs have no training curve (closed-form methods)")
-    fig = _figure("Loss curves", height=360, xaxis_title="step", yaxis_title="loss")
+    # legend below the plot: Plotly stacks a horizontal legend's groups, which on top would
+    # run into the title
+    fig = _figure("Loss curves", height=380, xaxis_title="step", yaxis_title="loss",
+                  legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0})
     for result in results:
         name = _label(result, results)
         _add_history(fig, _frame(result.history.get("steps", [])),
                      _frame(result.history.get("evals", [])), name=name,
                      color=method_color(result.method), legendgroup=name)
+    return fig
+
+
+def leaderboard_bars(results: Iterable[RunResult]) -> go.Figure:
+    """Macro-F1 of each run, best on top; episodic runs get 95% confidence-interval bars."""
+    results = list(results)
+    board = tables.leaderboard(results).dropna(subset=["macro_f1"])
+    if board.empty:
+        return _empty("Macro-F1", "No scored runs")
+    board = board.iloc[::-1]  # plotly draws the first row at the bottom
+    names = {r.run_id: _label(r, results) for r in results}
+    ci = board["macro_f1_ci95"].fillna(0.0)
+    text = [f"{f:.1%}" + (f" ± {c:.1%}" if c else "") for f, c in zip(board["macro_f1"], ci,
+                                                                        strict=True)]
+    episodic = bool((board["protocol"] == "episodic").any())
+    fig = _figure("Macro-F1" + (" (mean over test episodes, 95% CI)" if episodic else ""),
+                  height=max(200, 44 * len(board) + 110), margin={"l": 60, "r": 90, "t": 56},
+                  xaxis={"range": [0, 1.0], "tickformat": ".0%", "title": "macro-F1"},
+                  showlegend=False)
+    rows = [names.get(r, r) for r in board["run_id"]]
+    fig.add_bar(y=rows, x=board["macro_f1"], orientation="h",
+                marker_color=[method_color(m) for m in board["method"]],
+                error_x={"type": "data", "array": ci.tolist(), "visible": episodic,
+                         "color": INK, "thickness": 1.5, "width": 6},
+                customdata=board[["accuracy", "run_id"]].values,
+                hovertemplate="%{y}<br>macro-F1 %{x:.1%}<br>accuracy %{customdata[0]:.1%}"
+                "<extra>%{customdata[1]}</extra>")
+    # the value right of the error bar, where the bar's own "outside" text would collide
+    fig.add_scatter(y=rows, x=board["macro_f1"] + ci + 0.01, mode="text", text=text,
+                    textposition="middle right", cliponaxis=False, hoverinfo="skip")
     return fig
 
 
@@ -180,6 +218,27 @@ def confusion_heatmap(result: RunResult, *, normalize: bool = False) -> go.Figur
                     text=counts.values, texttemplate="%{text}", showscale=False,
                     xgap=1, ygap=1,
                     hovertemplate="true %{y}<br>predicted %{x}<br>%{text} texts<extra></extra>")
+    return fig
+
+
+def episode_accuracy(result: RunResult) -> go.Figure:
+    """Histogram of accuracy per test episode, with the mean and its 95% interval."""
+    records = result.extra.get("episodes") or []
+    if not records:
+        return _empty("Accuracy per episode", "No episode record")
+    accs = [float(r["accuracy"]) for r in records]
+    fig = _figure(f"Accuracy per test episode ({len(accs)} episodes)", height=360,
+                  xaxis={"title": "episode accuracy", "tickformat": ".0%", "range": [0, 1.02]},
+                  yaxis_title="episodes", showlegend=False, bargap=0.05)
+    fig.add_histogram(x=accs, xbins={"start": 0, "end": 1.0001, "size": 0.05},
+                      marker_color=method_color(result.method),
+                      hovertemplate="%{x}: %{y} episodes<extra></extra>")
+    mean, ci = result.metrics.get("accuracy_mean"), result.metrics.get("accuracy_ci95") or 0.0
+    if mean is not None:
+        fig.add_vrect(x0=mean - ci, x1=mean + ci, fillcolor=INK, opacity=0.12, line_width=0)
+        fig.add_vline(x=mean, line={"color": INK, "width": 2},
+                      annotation_text=f"mean {mean:.1%} ± {ci:.1%}",
+                      annotation_position="top left")
     return fig
 
 
@@ -272,6 +331,8 @@ def all_figures(result: RunResult) -> dict[str, go.Figure]:
     }
     if result.inner_loop:
         figures["inner_loop"] = inner_loop_curve(result)
+    if result.extra.get("episodes"):
+        figures["episodes"] = episode_accuracy(result)
     if (result.extra.get("projection") or {}).get("before"):
         figures["projection"] = embedding_projection(result)
     return figures

@@ -13,13 +13,16 @@ import pandas as pd
 from metacore.runs.result import RunResult
 
 LEADERBOARD_COLUMNS = [
-    "run_id", "method", "backbone", "shots", "seed", "status", "accuracy", "macro_f1",
-    "train_s", "trainable_params", "total_params",
+    "run_id", "method", "backbone", "protocol", "shots", "ways", "episodes", "seed", "status",
+    "accuracy", "accuracy_ci95", "macro_f1", "macro_f1_ci95", "train_s", "trainable_params",
+    "total_params",
 ]  # fmt: skip
 
 
 def _leaderboard_row(result: RunResult) -> dict[str, Any]:
     run = result.config.get("run", {}) if isinstance(result.config, dict) else {}
+    if result.protocol == "episodic":
+        return _episodic_row(result, run)
     shots = result.data.get("shots", run.get("shots"))
     return {
         "run_id": result.run_id,
@@ -33,19 +36,38 @@ def _leaderboard_row(result: RunResult) -> dict[str, Any]:
         "train_s": result.timing.get("train_s"),
         "trainable_params": result.parameters.get("trainable"),
         "total_params": result.parameters.get("total"),
+        "protocol": result.protocol,
+    }
+
+
+def _episodic_row(result: RunResult, run: dict[str, Any]) -> dict[str, Any]:
+    """Means over the test episodes, with their 95% confidence half-widths."""
+    m = result.metrics
+    return {
+        "run_id": result.run_id, "method": result.method, "backbone": result.backbone or "—",
+        "protocol": "episodic", "shots": result.data.get("k_shot", run.get("k_shot")),
+        "ways": result.data.get("n_way", run.get("n_way")), "episodes": m.get("episodes"),
+        "seed": run.get("seed"), "status": result.status,
+        "accuracy": m.get("accuracy_mean"), "accuracy_ci95": m.get("accuracy_ci95"),
+        "macro_f1": m.get("macro_f1_mean"), "macro_f1_ci95": m.get("macro_f1_ci95"),
+        "train_s": result.timing.get("train_s"),
+        "trainable_params": result.parameters.get("trainable"),
+        "total_params": result.parameters.get("total"),
     }
 
 
 def leaderboard(results: Iterable[RunResult]) -> pd.DataFrame:
     """One row per run, best macro-F1 first (runs without metrics last).
 
-    Columns: run_id, method, backbone, shots, seed, status, accuracy, macro_f1, train_s,
-    trainable_params, total_params.
+    Columns: run_id, method, backbone, protocol, shots, ways, episodes, seed, status, accuracy,
+    accuracy_ci95, macro_f1, macro_f1_ci95, train_s, trainable_params, total_params. Episodic
+    runs give the mean over their test episodes and its 95% confidence half-width (``*_ci95``);
+    ``ways`` and ``episodes`` are empty for adapt runs.
     """
     frame = pd.DataFrame([_leaderboard_row(r) for r in results], columns=LEADERBOARD_COLUMNS)
     if frame.empty:
         return frame
-    for col in ("accuracy", "macro_f1", "train_s"):
+    for col in ("accuracy", "accuracy_ci95", "macro_f1", "macro_f1_ci95", "train_s"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     frame = frame.sort_values(["macro_f1", "accuracy"], ascending=False, na_position="last")
     return frame.reset_index(drop=True)

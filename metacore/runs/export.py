@@ -128,7 +128,9 @@ def _details_html(result: RunResult) -> str:
     items = {"Run": result.run_id, "Created": result.created, "Device": result.device,
              "Data": str(result.data.get("source", "")), "Error": result.error or ""}
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()
-                        if k in {"accuracy", "macro_f1"} and isinstance(v, (int, float)))
+                        if k in {"accuracy", "macro_f1", "accuracy_mean", "accuracy_ci95",
+                                 "macro_f1_mean", "macro_f1_ci95"}  # episodic: mean ± CI
+                        and isinstance(v, (int, float)))
     items["Metrics"] = metrics
     rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
                    for k, v in items.items() if v)

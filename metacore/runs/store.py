@@ -148,6 +148,7 @@ class RunStore:
         _check_id(run_id)
         row = _empty_row(run_id, status="queued", owner=owner, group=group)
         row.update(method=spec.method, backbone=_spec_backbone(spec), data_source=str(spec.data),
+                   protocol=_spec_protocol(spec),
                    spec_json=json.dumps(spec.to_dict(), ensure_ascii=False, default=str))
         with self._connect() as conn:
             conn.execute(_UPSERT, row)
@@ -170,8 +171,9 @@ class RunStore:
         row.update(
             method=result.method, backbone=result.backbone, protocol=result.protocol,
             created=result.created or row["created"],
-            accuracy=_number(result.metrics, "accuracy"),
-            macro_f1=_number(result.metrics, "macro_f1"),
+            # episodic runs report the mean over test episodes
+            accuracy=_number(result.metrics, "accuracy", "accuracy_mean"),
+            macro_f1=_number(result.metrics, "macro_f1", "macro_f1_mean"),
             train_s=_number(result.timing, "train_s"),
             trainable_params=int(params) if params is not None else None, error=result.error,
             data_source=str(result.data.get("source") or run_config.get("data") or ""),
@@ -298,9 +300,19 @@ def _spec_backbone(spec: RunSpec) -> str | None:
         return spec.backbone
 
 
-def _number(values: dict[str, Any], key: str) -> float | None:
-    value = values.get(key)
-    return float(value) if isinstance(value, (int, float)) else None
+def _spec_protocol(spec: Any) -> str:
+    from metacore.episodic import EpisodicSpec
+
+    return "episodic" if isinstance(spec, EpisodicSpec) else "adapt"
+
+
+def _number(values: dict[str, Any], *keys: str) -> float | None:
+    """The first of ``keys`` that holds a number, as a float."""
+    for key in keys:
+        value = values.get(key)
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
 
 
 def _owner_filter(owner: str | None) -> tuple[str, tuple[Any, ...]]:
@@ -323,7 +335,12 @@ def _result_from_row(row: sqlite3.Row) -> RunResult:
     """A result for a run that has none on disk: what the row knows, and the command."""
     run = json.loads(row["spec_json"]) if row["spec_json"] else {}
     command = ""
-    if run:
+    if run and row["protocol"] == "episodic":
+        from metacore.episodic import EpisodicSpec
+
+        fields = EpisodicSpec.__dataclass_fields__
+        command = EpisodicSpec(**{k: v for k, v in run.items() if k in fields}).to_command()
+    elif run:
         from metacore.api import RunSpec
 
         command = RunSpec.from_dict(run).to_command()

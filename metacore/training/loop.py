@@ -8,6 +8,7 @@ and control ideas).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,6 +16,15 @@ from typing import Any
 
 from metacore.training.context import RunContext
 from metacore.training.events import Evaluated, StepEnded
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss stopped being a finite number: training cannot recover, so the run fails."""
+
+    def __init__(self, step: int, loss: float) -> None:
+        word = "NaN" if math.isnan(loss) else "infinite"
+        super().__init__(f"The loss became {word} at step {step}; lower the learning rate.")
+        self.step = step
 
 
 @dataclass
@@ -49,6 +59,9 @@ def run_loop(
         eval_every: Steps between evaluations (also evaluated after the last step).
         patience: Evaluations without a better ``val_loss`` before stopping early.
         snapshot: Captures the best weights; ``restore`` puts them back at the end.
+
+    Raises:
+        TrainingDiverged: When a step returns a NaN or infinite loss.
     """
     t0 = time.perf_counter()
     done, best, best_step, bad = 0, float("inf"), None, 0
@@ -60,6 +73,8 @@ def run_loop(
         out = step(batch)
         done += 1
         loss = float(out.pop("loss"))
+        if not math.isfinite(loss):  # NaN never recovers; stop before it reaches the history
+            raise TrainingDiverged(done, loss)
         ctx.emit(StepEnded(step=done, total_steps=total_steps, epoch=epoch, loss=loss,
                            metrics={k: float(v) for k, v in out.items()},
                            elapsed_s=time.perf_counter() - t0))

@@ -108,3 +108,57 @@ def test_comparison_reaches_results_playground_history(at) -> None:
     at.switch_page("pages/history.py").run()
     _clean(at)
     assert len(at.dataframe[0].value) == 2
+
+
+def test_data_choice_survives_a_reload(at, home) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at.selectbox(key="data_sample").set_value("support_intents_zh.csv").run()
+    at.slider(key="data_test_size").set_value(0.3).run()
+    at.switch_page("pages/train.py").run()  # a page switch clears the URL: it is put back
+    _clean(at)
+    params = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert params["data"] == "sample:support_intents_zh.csv"
+    assert params["split"] == "0.3,0.1,0,0" and params["owner"]  # no split column
+
+    upload = home / "uploads" / "0123456789ab" / "my_intents.csv"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(SAMPLE.read_bytes())
+    for given, kind, name in ((params, "sample", "support_intents_zh.csv"),
+                              ({**params, "data": "upload:0123456789ab/my_intents.csv",
+                                "text": "text", "label": "label"}, "upload", "my_intents.csv"),
+                              ({**params, "data": "upload:../../etc/passwd"}, "sample",
+                               "support_intents_en.csv")):
+        fresh = AppTest.from_file(APP, default_timeout=90)  # a reload is a new session
+        fresh.query_params.update(given)
+        fresh.run()
+        _clean(fresh)
+        data = fresh.session_state["dataset"]
+        assert (data["kind"], data["name"]) == (kind, name)
+        if kind == "upload":
+            assert data["path"] == str(upload) and data["label_col"] == "label"
+            assert data["test_size"] == 0.3 and fresh.slider(key="data_test_size").value == 0.3
+
+
+def test_reload_finds_a_running_comparison_again(at) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from ui.comparison import Choice
+
+    at.session_state["train_choice"] = Choice(methods=["tfidf-logreg"], backbone="tiny",
+                                              shots=4)
+    at.switch_page("pages/train.py").run()
+    at.button(key="train_start").click().run()
+    run_ids = list(at.session_state["comparison"])
+    owner = at.session_state["owner"]
+    fresh = AppTest.from_file(APP, default_timeout=90)  # a reload: a new session, same URL
+    fresh.query_params["owner"] = owner
+    fresh.run()
+    fresh.switch_page("pages/train.py").run()
+    _clean(fresh)
+    assert fresh.session_state["comparison"] == run_ids
+    _wait_for(fresh, "train_open_results")
+    stranger = AppTest.from_file(APP, default_timeout=90)  # another owner finds nothing
+    stranger.run()
+    stranger.switch_page("pages/train.py").run()
+    assert stranger.session_state["comparison"] == []

@@ -135,8 +135,10 @@ def test_upload_compare_predict_history(page, server, tmp_path) -> None:
     _settle(page)
     _shot(page, "playground.png", 900)
 
-    page.reload()
+    page.reload()  # a new session: the owner and the uploaded data come back from the URL
     _settle(page)
+    _nav(page, "Data")
+    page.get_by_text("my_intents.csv, uploaded earlier").wait_for()
     _nav(page, "History")
     page.locator(".st-key-history_table").wait_for()
     _settle(page)

@@ -36,7 +36,7 @@ def test_finding_and_limits_are_plain_data() -> None:
     assert len(finding.rows) == 20
     assert json.loads(json.dumps(finding.to_dict()))["count"] == 49
     assert Limits().to_dict() == {
-        "max_file_bytes": 200 * 1024**2,
+        "max_file_bytes": 50 * 1024**2,
         "max_rows": 200_000,
         "max_classes": 500,
         "max_text_chars": 2_000,

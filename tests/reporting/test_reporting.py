@@ -125,4 +125,39 @@ def test_live_loss_reads_raw_events() -> None:
     evals = [{"kind": "Evaluated", "step": 2, "epoch": 0,
               "metrics": {"val_loss": 0.5, "val_accuracy": 0.7}}]
     fig = figures.live_loss([{"step": 1, "loss": 1.0, "metrics": {}}], evals)
-    assert [t.name for t in fig.data] == ["loss train", "loss validation", "val accuracy"]
+    assert [t.name for t in fig.data] == ["train", "validation", "val accuracy"]
+
+
+def make_episodic(method: str = "protonet", run_id: str = "e1", f1: float = 0.7) -> RunResult:
+    res = make_result(method, run_id, f1, episodes=[{"classes": LABELS[:2], "accuracy": a,
+                                                     "macro_f1": a} for a in (0.5, 0.7, 0.9)])
+    res.protocol = "episodic"
+    res.metrics = {"accuracy_mean": f1 + 0.01, "accuracy_ci95": 0.04, "macro_f1_mean": f1,
+                   "macro_f1_ci95": 0.05, "episodes": 3, "n_test": 12}
+    res.data = {"n_way": 2, "k_shot": 5, "n_query": 2}
+    res.config = {"run": {"seed": 1, "n_way": 2, "k_shot": 5}}
+    return res
+
+
+def test_leaderboard_reads_episodic_means_and_intervals() -> None:
+    board = tables.leaderboard([make_result("a", "1", 0.5), make_episodic(f1=0.7)])
+    top = board.iloc[0]
+    assert (top["method"], top["protocol"], top["shots"], top["ways"]) == ("protonet",
+                                                                           "episodic", 5, 2)
+    assert (top["macro_f1"], top["macro_f1_ci95"], top["episodes"]) == (0.7, 0.05, 3)
+    assert board.iloc[1]["protocol"] == "adapt" and pd.isna(board.iloc[1]["macro_f1_ci95"])
+
+
+def test_leaderboard_bars_have_error_bars_for_episodic_runs() -> None:
+    fig = figures.leaderboard_bars([make_episodic(), make_result("linear-probe", "2", 0.6)])
+    bar = fig.data[0]
+    assert bar.error_x.visible and list(bar.error_x.array) == [0.0, 0.05]
+    assert "95% CI" in fig.layout.title.text and "± 5.0%" in fig.data[1].text[-1]
+    assert not figures.leaderboard_bars([make_result()]).data[0].error_x.visible
+
+
+def test_episode_accuracy_histogram() -> None:
+    fig = figures.episode_accuracy(make_episodic())
+    assert list(fig.data[0].x) == [0.5, 0.7, 0.9]
+    assert "episodes" in figures.all_figures(make_episodic())
+    assert not figures.episode_accuracy(make_result()).data  # empty state

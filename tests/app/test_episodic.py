@@ -1,0 +1,120 @@
+"""The unseen-classes (episodic) form on Train & compare: defaults, feasibility, a tiny run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def at(home):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page("pages/train.py").run()
+    return app
+
+
+def _clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _episodic(at):
+    at.segmented_control(key="train_protocol").set_value("episodic").run()
+    _clean(at)
+    return at
+
+
+def test_form_defaults_work_on_the_english_sample(at) -> None:
+    _episodic(at)
+    assert (at.number_input(key="ep_ways").value, at.number_input(key="ep_shots").value) == (3, 5)
+    assert at.number_input(key="ep_test_episodes").value == 100  # the CLI's 600 is too slow
+    assert at.radio(key="ep_split").value == "random"  # the sample has no split column
+    split = at.table[0].value  # the class split table
+    assert list(split["texts"]) == [152, 76, 114]  # 4 base, 2 validation, 3 novel classes
+    assert not at.error
+    assert not at.button(key="ep_start").disabled
+
+
+def test_infeasible_shape_is_explained_before_running(at) -> None:
+    _episodic(at)
+    at.number_input(key="ep_ways").set_value(5).run()
+    _clean(at)
+    messages = [e.value for e in at.error]
+    assert any("5-way episodes need 5" in m and "N ways" in m for m in messages), messages
+    assert at.button(key="ep_start").disabled
+    at.number_input(key="ep_ways").set_value(3).run()
+    at.number_input(key="ep_queries").set_value(40).run()  # 38 texts per class
+    assert any("fewer than 45 examples" in e.value for e in at.error)
+
+
+def test_picked_classes_must_not_overlap(at) -> None:
+    _episodic(at)
+    at.radio(key="ep_split").set_value("pick").run()
+    _clean(at)
+    novel = at.multiselect(key="ep_part_novel")
+    base = at.multiselect(key="ep_part_meta_train").value
+    assert len(novel.value) == 3 and len(base) == 4  # starts from the random split
+    novel.set_value([*novel.value, base[0]]).run()
+    _clean(at)
+    assert any("in both meta_train and novel" in e.value for e in at.error)
+    assert at.button(key="ep_start").disabled
+
+
+def test_tiny_episodic_run_reaches_results(at) -> None:
+    from ui.comparison import Choice
+    from ui.episodic_plan import EpisodicChoice
+
+    at.session_state["train_choice"] = Choice(methods=["linear-probe"], backbone="tiny")
+    at.session_state["episodic_choice"] = EpisodicChoice(
+        methods=["nearest-centroid", "protonet"], k_shot=2, n_query=2, meta_episodes=2,
+        test_episodes=10, configs={"protonet": {"val_episodes": 1, "max_length": 16}})
+    _episodic(at)
+    at.button(key="ep_start").click().run()
+    _clean(at)
+    assert len(at.session_state["comparison"]) == 2
+    deadline = time.time() + 180
+    while not any(b.key == "train_open_results" for b in at.button):
+        assert time.time() < deadline, "the episodic runs never finished"
+        time.sleep(0.5)
+        at.run()
+        _clean(at)
+    at.button(key="train_open_results").click().run()
+    _clean(at)
+    board = at.dataframe[0].value  # the leaderboard comes first
+    assert set(board["method"]) == {"nearest-centroid", "protonet"}
+    assert set(board["protocol"]) == {"episodic"} and set(board["episodes"]) == {10}
+    assert board["accuracy"].between(0, 1).all() and board["accuracy_ci95"].notna().all()
+    per_class = next(d.value for d in at.dataframe if "support" in d.value.columns)
+    assert per_class["support"].sum() == 10 * 3 * 2  # pooled over every query of every episode
+    assert all(s.key != "results_true" for s in at.selectbox)  # no texts kept per query
+
+
+def test_plan_reads_a_split_column_and_builds_specs() -> None:
+    import pandas as pd
+
+    from ui import episodic_plan
+    from ui.episodic_plan import EpisodicChoice
+
+    parts = {"a": "meta_train", "b": "meta_train", "c": "meta_val", "d": "meta_test",
+             "e": "meta_test"}
+    frame = pd.DataFrame([{"text": f"{c} {i}", "label": c, "split": p}
+                          for c, p in parts.items() for i in range(6)])
+    assert episodic_plan.column_split_usable(frame)
+    assert not episodic_plan.column_split_usable(frame.assign(split="train"))
+    ep = EpisodicChoice(methods=["protonet"], n_way=2, k_shot=2, n_query=2, split="column",
+                        configs={"protonet": {"n_way": 9, "lr": 1e-4}})
+    split, findings = episodic_plan.feasibility(ep, frame)
+    assert split.novel == ("d", "e") and not [f for f in findings if f.level == "error"]
+    [spec] = episodic_plan.build_specs({"path": "x.csv"}, ep, backbone="tiny",
+                                       allow_download=False, device="cpu")
+    assert spec.classes_split == "column" and spec.method_config == {"lr": 1e-4}
+    assert "--classes-split column" in spec.to_command()
+    ep.k_shot = 5  # 6 texts per class < 5 + 2
+    errors = [f.message for f in episodic_plan.feasibility(ep, frame)[1] if f.level == "error"]
+    assert any("lower K shots or Q queries" in m for m in errors), errors

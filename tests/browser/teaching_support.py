@@ -1,0 +1,99 @@
+"""Server and browser helpers for the teaching pages' browser tests (the pattern of
+``test_e2e.py``: ``streamlit run app.py`` started here, Debian's Chromium via Playwright)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+MS = 180_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def app_server(home: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with its own METACORE_HOME; yields the URL."""
+    port = free_port()
+    env = {**os.environ, "METACORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.3)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def browser_page(width: int = 1400, height: int = 1000) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(MS)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def settle(page, timeout: int = MS) -> None:
+    """Wait until Streamlit has finished running the script, and check for tracebacks."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    page.wait_for_timeout(300)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def shot(page, name: str, height: int = 1400, full: bool = False) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(800)
+    path = SHOTS / name
+    page.screenshot(path=str(path), full_page=full)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    return path
+
+
+def nav(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    settle(page)
+
+
+def pick(page, key: str, values: list[str]) -> None:
+    """Set a multiselect (found by its key) to exactly ``values``."""
+    box = page.locator(f".st-key-{key}")
+    box.get_by_role("button", name="Clear all").click()
+    settle(page)
+    for value in values:
+        box.locator("input").fill(value)
+        page.keyboard.press("Enter")
+        settle(page)
+    page.keyboard.press("Escape")

@@ -1,0 +1,255 @@
+"""Runs that fail (NaN loss, GPU out of memory, a bad model folder) end as failed runs with their
+error, give their memory back, and the worker goes on; models are saved all at once."""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import weakref
+from pathlib import Path
+
+import pytest
+import torch
+
+from metacore.api import RunSpec, run_experiment
+from metacore.runs.atomic import save_model_atomic
+from metacore.runs.store import RunStore
+from metacore.training.context import RunContext
+from metacore.training.events import RunEnded
+from metacore.training.loop import TrainingDiverged, run_loop
+from metacore.worker import JobQueue
+from tests.conftest import make_texts
+
+TIMEOUT = 120.0
+NAN_MESSAGE = "The loss became NaN at step 3; lower the learning rate."
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.11 GiB total capacity)"
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory) -> str:
+    data = make_texts(3, 10, seed=4)
+    path = tmp_path_factory.mktemp("fail") / "data.csv"
+    path.write_text("\n".join(["text,label"] + [f"{t},{y}" for t, y in zip(data.texts,
+                                                                             data.labels)]),
+                    encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def queue(tmp_path):
+    made = JobQueue(RunStore(tmp_path / "home"))
+    yield made
+    made.shutdown(wait=False)
+
+
+def finetune(data: str, *, batch_size: int = 4, **run) -> RunSpec:
+    return RunSpec(data=data, method="full-finetune", backbone="tiny", device="cpu", shots=6,
+                   method_config={"epochs": 1, "batch_size": batch_size}, **run)
+
+
+def tfidf(data: str) -> RunSpec:
+    return RunSpec(data=data, method="tfidf-logreg", device="cpu")
+
+
+# --- NaN loss ----------------------------------------------------------------------------------
+def test_loop_stops_at_the_first_non_finite_loss() -> None:
+    ctx = RunContext()
+    losses = iter([1.0, 0.5, float("nan"), 0.1])
+    with pytest.raises(TrainingDiverged) as caught:
+        run_loop(ctx=ctx, batches=((0, i) for i in range(4)), total_steps=4,
+                 step=lambda batch: {"loss": next(losses)})
+    assert str(caught.value) == NAN_MESSAGE
+    assert [s["loss"] for s in ctx.steps] == [1.0, 0.5]  # no NaN in the history (nor its JSON)
+    with pytest.raises(TrainingDiverged, match="became infinite at step 1"):
+        run_loop(ctx=RunContext(), batches=[(0, 0)], total_steps=1,
+                 step=lambda batch: {"loss": torch.tensor(math.inf)})
+
+
+@pytest.fixture
+def nan_at_step_3(monkeypatch):
+    """Full fine-tuning whose third step returns a NaN loss, as a too-high learning rate does."""
+    from metacore.methods import heads
+
+    real = heads.run_loop
+
+    def run_loop_with_nan(*, step, **kwargs):
+        count = {"n": 0}
+
+        def poisoned(batch):
+            out = step(batch)
+            count["n"] += 1
+            return {**out, "loss": float("nan")} if count["n"] >= 3 else out
+
+        return real(step=poisoned, **kwargs)
+
+    monkeypatch.setattr(heads, "run_loop", run_loop_with_nan)
+
+
+def test_nan_loss_fails_the_run_with_a_clear_message(csv_file, nan_at_step_3, tmp_path) -> None:
+    events = []
+    result = run_experiment(finetune(csv_file, out=str(tmp_path / "out"), save_model=True),
+                            callbacks=[events.append])
+    assert (result.status, result.error) == ("failed", NAN_MESSAGE)
+    assert len(result.history["steps"]) == 2
+    assert isinstance(events[-1], RunEnded) and events[-1].error == NAN_MESSAGE
+    saved = json.loads((tmp_path / "out" / "result.json").read_text())  # strict JSON, no NaN
+    assert saved["status"] == "failed" and not (tmp_path / "out" / "model").exists()
+
+
+def test_worker_records_nan_failure_and_goes_on(queue, csv_file, nan_at_step_3) -> None:
+    bad, good = queue.submit(finetune(csv_file)), queue.submit(tfidf(csv_file))
+    view = queue.wait(bad, TIMEOUT)
+    assert (view.state, view.error) == ("failed", NAN_MESSAGE)
+    assert queue.store.get(bad).error == NAN_MESSAGE
+    assert queue.wait(good, TIMEOUT).state == "completed"
+
+
+# --- out of GPU memory (simulated on the CPU) ----------------------------------------------------
+class Ballast:
+    """Weak references to the memory a failed attempt held, to check it was given back."""
+
+    def __init__(self) -> None:
+        self.refs: list[weakref.ref] = []
+
+    def hold(self, method) -> None:
+        method.ballast = torch.ones(2_000_000)  # 8 MB "on the GPU"
+        self.refs.append(weakref.ref(method.ballast))
+
+    def alive(self) -> int:
+        gc.collect()
+        return sum(ref() is not None for ref in self.refs)
+
+
+def _oom_when(monkeypatch, cls, too_heavy) -> tuple[list[dict], Ballast]:
+    """Make ``cls.fit`` raise CUDA's out-of-memory error while ``too_heavy(config)`` holds."""
+    real, configs, ballast = cls.fit, [], Ballast()
+
+    def fit(self, train, *, val, ctx):
+        configs.append(self.config.to_dict())
+        if too_heavy(self.config):
+            ballast.hold(self)
+            raise torch.cuda.OutOfMemoryError(OOM)
+        return real(self, train, val=val, ctx=ctx)
+
+    monkeypatch.setattr(cls, "fit", fit)
+    return configs, ballast
+
+
+def test_out_of_memory_retries_once_with_half_the_batch(queue, csv_file, monkeypatch) -> None:
+    from metacore.methods.finetune import FullFinetune
+
+    configs, ballast = _oom_when(monkeypatch, FullFinetune, lambda c: c.batch_size > 4)
+    view = queue.wait(queue.submit(finetune(csv_file, batch_size=8)), TIMEOUT)
+    assert view.state == "completed", view.error
+    assert [c["batch_size"] for c in configs] == [8, 4]
+    result = queue.store.get(view.run_id)
+    assert any("batch size 8" in w and "batch size 4" in w for w in result.warnings)
+    assert result.extra["oom_retry"]["changed"] == {"batch_size": 4}
+    assert result.extra["oom_retry"]["first_error"].startswith("Out of memory")
+    assert "batch_size=4" in result.command
+    assert ballast.alive() == 0  # the failed attempt's tensors were released
+
+
+def test_out_of_memory_retries_maml_first_order(queue, csv_file, monkeypatch) -> None:
+    from metacore.methods.maml import Maml
+
+    configs, ballast = _oom_when(monkeypatch, Maml, lambda c: not c.first_order)
+    spec = RunSpec(data=csv_file, method="maml", backbone="tiny", device="cpu", shots=6,
+                   method_config={"meta_episodes": 1, "n_way": 3, "k_shot": 2, "n_query": 2,
+                                  "val_episodes": 0, "inner_steps": 1, "adapt": "head"})
+    view = queue.wait(queue.submit(spec), TIMEOUT)
+    assert view.state == "completed", view.error
+    assert [c["first_order"] for c in configs] == [False, True]
+    assert any("first-order MAML" in w for w in view.result.warnings)
+    assert ballast.alive() == 0
+
+
+def test_out_of_memory_twice_fails_and_the_worker_goes_on(queue, csv_file, monkeypatch) -> None:
+    from metacore.methods.finetune import FullFinetune
+
+    configs, ballast = _oom_when(monkeypatch, FullFinetune, lambda c: True)
+    bad, good = queue.submit(finetune(csv_file, batch_size=8)), queue.submit(tfidf(csv_file))
+    view = queue.wait(bad, TIMEOUT)
+    assert view.state == "failed" and view.error.startswith("Out of memory: CUDA out of memory")
+    assert len(configs) == 2  # one retry, not more
+    assert any("retried with batch size 4" in w for w in view.result.warnings)
+    assert queue.wait(good, TIMEOUT).state == "completed"
+    assert ballast.alive() == 0
+
+
+# --- a bad model folder --------------------------------------------------------------------------
+def test_bad_model_folders_fail_cleanly(queue, csv_file, tmp_path) -> None:
+    empty = tmp_path / "empty-model"
+    empty.mkdir()
+    pickled = tmp_path / "pickled-model"
+    pickled.mkdir()
+    from metacore.backbones import tiny_backbone
+
+    tiny_backbone().model.config.save_pretrained(pickled)
+    (pickled / "pytorch_model.bin").write_bytes(b"not even a pickle")
+    ids = [queue.submit(RunSpec(data=csv_file, method="linear-probe", backbone=str(folder),
+                                device="cpu")) for folder in (empty, pickled)]
+    good = queue.submit(tfidf(csv_file))
+    errors = [queue.wait(run_id, TIMEOUT).error for run_id in ids]
+    assert "has no config.json" in errors[0]
+    assert "has no model.safetensors" in errors[1] and "pickled" in errors[1]
+    assert all(queue.store.get(r).status == "failed" for r in ids)
+    assert queue.wait(good, TIMEOUT).state == "completed"
+
+
+# --- atomic model saving -------------------------------------------------------------------------
+class HalfSaver:
+    """A method whose save writes a first file and then crashes (or not)."""
+
+    def __init__(self, crash: bool, tag: str = "new") -> None:
+        self.crash, self.tag = crash, tag
+
+    def save(self, directory) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True)
+        (directory / "config.json").write_text(self.tag)
+        if self.crash:
+            raise OSError("No space left on device")
+        (directory / "model.safetensors").write_text(self.tag)
+        return directory
+
+
+def test_model_save_is_all_or_nothing(tmp_path: Path) -> None:
+    final = tmp_path / "run" / "model"
+    with pytest.raises(OSError):
+        save_model_atomic(HalfSaver(crash=True), final)
+    assert not final.exists() and list((tmp_path / "run").iterdir()) == []
+    save_model_atomic(HalfSaver(crash=False, tag="v1"), final)
+    with pytest.raises(OSError):
+        save_model_atomic(HalfSaver(crash=True), final)
+    assert (final / "model.safetensors").read_text() == "v1"  # the old model is intact
+    save_model_atomic(HalfSaver(crash=False, tag="v2"), final)
+    assert (final / "model.safetensors").read_text() == "v2"
+    assert sorted(p.name for p in final.parent.iterdir()) == ["model"]  # no leftovers
+
+
+def test_leftovers_of_a_killed_save_are_cleaned(tmp_path: Path) -> None:
+    final = tmp_path / "model"
+    (tmp_path / ".model.tmp-deadbeef").mkdir()  # what SIGKILL during a save leaves
+    (tmp_path / ".model.tmp-deadbeef" / "config.json").write_text("{}")
+    save_model_atomic(HalfSaver(crash=False), final)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_failed_model_save_is_a_warning_not_a_broken_model(csv_file, tmp_path,
+                                                           monkeypatch) -> None:
+    from metacore.methods.tfidf import TfidfLogreg
+
+    def broken_save(self, directory):
+        Path(directory).mkdir(parents=True)
+        (Path(directory) / "metacore.json").write_text("{}")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(TfidfLogreg, "save", broken_save)
+    spec = RunSpec(data=csv_file, method="tfidf-logreg", device="cpu", save_model=True,
+                   out=str(tmp_path / "out"))
+    result = run_experiment(spec)
+    assert result.status == "completed"
+    assert any("could not be saved" in w for w in result.warnings)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result.json"]

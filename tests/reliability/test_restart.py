@@ -1,0 +1,97 @@
+"""Kill the server mid-run for real (SIGKILL), start again: the run in progress shows as
+interrupted, not running forever, and the runs that had finished still load with their models."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from metacore.runs.store import INTERRUPTED_ERROR, RunStore
+from tests.conftest import make_texts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What the killed server does: one quick run to the end, then a slow one it never finishes.
+SERVER = """
+import json, sys
+from metacore.api import RunSpec
+from metacore.runs.store import RunStore
+from metacore.worker import JobQueue
+
+home, data = sys.argv[1], sys.argv[2]
+queue = JobQueue(RunStore(home))
+done = queue.submit(RunSpec(data=data, method="tfidf-logreg", device="cpu"), owner="ana")
+assert queue.wait(done, 120).state == "completed"
+slow = queue.submit(RunSpec(data=data, method="full-finetune", backbone="tiny", device="cpu",
+                            method_config={"epochs": 1000, "batch_size": 4, "patience": 0}),
+                    owner="ana")
+print(json.dumps({"done": done, "slow": slow}), flush=True)
+queue.wait(slow)  # never returns: the test kills this process first
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_sigkill_mid_run_then_restart(tmp_path: Path) -> None:
+    data = make_texts(3, 10, seed=9)
+    csv = tmp_path / "data.csv"
+    csv.write_text("\n".join(["text,label"] + [f"{t},{y}" for t, y in zip(data.texts,
+                                                                            data.labels)]))
+    home = tmp_path / "home"
+    env = {**os.environ, "METACORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(home), str(csv)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ids = json.loads(proc.stdout.readline())
+        store = RunStore(home)
+        deadline = time.monotonic() + 120
+        while store.get(ids["slow"]).status != "running":
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        time.sleep(1.0)  # well into training
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert store.get(ids["slow"]).status == "running"  # what the dead server left behind
+
+    from metacore.worker import JobQueue
+
+    queue = JobQueue(RunStore(home))  # the restarted server
+    try:
+        slow = queue.store.get(ids["slow"])
+        assert (slow.status, slow.error) == ("interrupted", INTERRUPTED_ERROR)
+        assert slow.command.startswith("metacore run")  # it can still be repeated
+        statuses = {s.run_id: s.status for s in queue.store.list_runs(owner="ana")}
+        assert statuses == {ids["done"]: "completed", ids["slow"]: "interrupted"}
+        _finished_run_still_loads(queue.store, ids["done"])
+        model = queue.store.artifact_dir(ids["slow"]) / "model"
+        assert not model.exists()  # never half a model
+        with sqlite3.connect(home / "runs.sqlite") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # The restarted server works: a new run completes.
+        from metacore.api import RunSpec
+
+        run_id = queue.submit(RunSpec(data=str(csv), method="tfidf-logreg", device="cpu"))
+        assert queue.wait(run_id, 120).state == "completed"
+    finally:
+        queue.shutdown(wait=False)
+
+
+def _finished_run_still_loads(store: RunStore, run_id: str) -> None:
+    from metacore.methods import load_method
+    from metacore.training.context import RunContext
+
+    result = store.get(run_id)
+    assert result.status == "completed" and result.metrics["accuracy"] > 0.5
+    method = load_method(store.artifact_dir(run_id) / "model", ctx=RunContext())
+    assert method.predict(["football goal match"], ctx=RunContext()) == ["sports"]

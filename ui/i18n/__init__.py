@@ -1,0 +1,77 @@
+"""Interface strings in one place: ``t("learn.title")`` in the learner's language.
+
+Strings live in ``en.toml`` and ``zh.toml`` beside this file (dotted keys are TOML tables).
+The language is ``st.session_state["lang"]``, else the ``lang`` query parameter, else English;
+a key missing in Chinese falls back to English, and a key missing everywhere shows as itself
+so a typo is visible rather than fatal. ``{name}`` placeholders are filled from ``kwargs``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+HERE = Path(__file__).resolve().parent
+LANGUAGES = {"en": "English", "zh": "中文"}
+DEFAULT = "en"
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def strings(lang: str) -> dict[str, str]:
+    """Every string of ``lang`` by dotted key (read once per process)."""
+    path = HERE / f"{lang}.toml"
+    if not path.exists():
+        return {}
+    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def language() -> str:
+    """The chosen language code: session state, then the ``lang`` query parameter."""
+    try:
+        import streamlit as st
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        if get_script_run_ctx(suppress_warning=True) is None:  # not in a Streamlit run
+            return DEFAULT
+        lang = st.session_state.get("lang") or st.query_params.get("lang", DEFAULT)
+    except Exception:  # noqa: BLE001 - an odd runtime must never break a label
+        lang = DEFAULT
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def t(key: str, lang: str | None = None, **kwargs: Any) -> str:
+    """The string for ``key`` in the current language, with ``{placeholders}`` filled."""
+    text = strings(lang or language()).get(key) or strings(DEFAULT).get(key) or key
+    if not kwargs:
+        return text
+    try:
+        return text.format(**kwargs)
+    except (KeyError, IndexError, ValueError):  # a translation with a wrong placeholder
+        return strings(DEFAULT).get(key, key).format(**kwargs)
+
+
+def set_language(lang: str) -> None:
+    """Remember ``lang`` for this session and in the URL (so a shared link keeps it)."""
+    import streamlit as st
+
+    lang = lang if lang in LANGUAGES else DEFAULT
+    st.session_state["lang"] = lang
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
