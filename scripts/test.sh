@@ -9,5 +9,5 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" =
 fi
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/ruff check .
-.venv/bin/ruff format --check . || echo "(formatting differs; run: .venv/bin/ruff format .)"
+.venv/bin/ruff format --check . >/dev/null 2>&1 || echo "note: some files are not ruff-formatted (run: .venv/bin/ruff format .)"
 .venv/bin/python -m pytest -q --durations=15 "$@"

@@ -79,19 +79,19 @@ def _html_calls(tree: ast.AST):
 def _check_episode_card() -> None:
     from metacore.data import TextSet
     from metacore.teaching import draw_episode
-    from ui import learn_view
+    from ui import teach_episode
 
     labels = [XSS_LABEL, "<i>y</i>", "z"] * 4
     textset = TextSet.from_lists([f"{XSS_TEXT} {i}" for i in range(12)], labels)
     episode = draw_episode(textset, n_way=3, k_shot=2, n_query=2, seed=0, index=0)
-    card = learn_view.episode_card(textset, episode)
+    card = teach_episode.episode_card(textset, episode)
     assert "&lt;img" in card and "&lt;b&gt;x&lt;/b&gt;" in card
     assert "<img" not in card and XSS_LABEL not in card and "<i>y" not in card
 
 
 # HTML builders that interpolate user text through html.escape inside them, which the static
 # rule cannot follow: each is checked by calling it with hostile text and labels.
-AUDITED_BUILDERS = {"episode_card": _check_episode_card}
+AUDITED_BUILDERS = {"teach_episode.episode_card": _check_episode_card}
 
 
 def _unsafe_parts(node: ast.AST) -> list[str]:
