@@ -111,10 +111,17 @@ def wait_for_leaderboard(page, t0: float, marks: dict[str, float]) -> None:
     marks["leaderboard_s"] = time.perf_counter() - t0
 
 
+def start(page) -> float:
+    """Click Start; the clock starts at the click. The job cards must appear."""
+    page.get_by_role("button", name="Start comparison").click()
+    t0 = time.perf_counter()
+    page.locator('[class*="st-key-job_"]').first.wait_for(timeout=120_000)
+    return t0
+
+
 def plain_pass(page, url: str, screenshot: Path | None) -> dict[str, float]:
     open_train(page, url)
-    page.get_by_role("button", name="Start comparison").click()
-    t0, marks = time.perf_counter(), {}
+    t0, marks = start(page), {}
     if screenshot is not None:
         shoot_live(page, screenshot)
         marks["screenshot_s"] = time.perf_counter() - t0
@@ -124,8 +131,7 @@ def plain_pass(page, url: str, screenshot: Path | None) -> dict[str, float]:
 
 def reload_pass(page, url: str) -> dict[str, float]:
     open_train(page, url)
-    page.get_by_role("button", name="Start comparison").click()
-    t0, marks = time.perf_counter(), {}
+    t0, marks = start(page), {}
     page.wait_for_timeout(5000)
     page.reload()
     page.get_by_role("heading", name="Train & compare", exact=True).wait_for()
@@ -165,7 +171,7 @@ def shoot_live(page, path: Path) -> None:
             break  # too fast to catch: shoot the finished cards instead
         page.wait_for_timeout(250)
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": 1700})
+    page.set_viewport_size({"width": 1400, "height": 1850})
     page.wait_for_timeout(1200)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
@@ -185,7 +191,11 @@ def browser_passes(screenshot: Path | None) -> dict[str, dict]:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(MS)
                 load = os.getloadavg()[0]
-                marks = {k: round(v, 1) for k, v in run(page, url).items()}
+                try:
+                    marks = {k: round(v, 1) for k, v in run(page, url).items()}
+                except Exception:
+                    page.screenshot(path=f"/tmp/app_latency_{name}_failed.png", full_page=True)
+                    raise
                 out[name] = {**marks, "loadavg_1min_before": round(load, 2),
                              "loadavg_1min_after": round(os.getloadavg()[0], 2),
                              "runs": run_timings(home)}
