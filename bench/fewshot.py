@@ -10,19 +10,29 @@ time per method and dataset, and writes bench/results/fewshot-K.json. Test sets 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from common import cap_test, dataset_path, machine, mean_sd, write_json
 
-DEFAULT_METHODS = ["tfidf-logreg", "linear-probe", "full-finetune", "lora"]
+DEFAULT_METHODS = ["tfidf-logreg", "linear-probe", "nearest-centroid", "full-finetune", "lora"]
+LOAD_BEFORE = os.getloadavg()[0]
 
 
 def run(args: argparse.Namespace) -> dict:
+    """Every (dataset, seed, method) run; the JSON is rewritten after each row, so a long
+    benchmark that is stopped keeps what it measured."""
     from metacore.api import RunSpec, prepare_data, run_experiment
     from metacore.backbones import load_backbone
 
     backbone = load_backbone(args.backbone)
-    rows = []
+    rows: list[dict] = []
+
+    def payload() -> dict:
+        return {"shots": args.shots, "seeds": args.seeds, "backbone": args.backbone,
+                "test_cap": args.test_cap, "load_before": LOAD_BEFORE, "machine": machine(),
+                "rows": rows}
+
     for name in args.datasets:
         for seed in args.seeds:
             base = RunSpec(data=dataset_path(name), method="tfidf-logreg", shots=args.shots,
@@ -39,10 +49,16 @@ def run(args: argparse.Namespace) -> dict:
                              "train_s": result.timing.get("train_s"),
                              "total_s": time.perf_counter() - t0,
                              "n_test": len(prepared.split.test)})
+                rows[-1]["load"] = os.getloadavg()[0]
+                write_json(_name(args), payload())
                 print(f"{name} seed {seed} {method}: {result.status} macro-F1 "
-                      f"{rows[-1]['macro_f1']} train {rows[-1]['train_s']:.1f}s", flush=True)
-    return {"shots": args.shots, "seeds": args.seeds, "backbone": args.backbone,
-            "test_cap": args.test_cap, "machine": machine(), "rows": rows}
+                      f"{rows[-1]['macro_f1']} train {rows[-1]['train_s'] or 0:.1f}s "
+                      f"load {rows[-1]['load']:.1f}", flush=True)
+    return payload()
+
+
+def _name(args: argparse.Namespace) -> str:
+    return f"fewshot-{args.shots}{args.tag}.json"
 
 
 def table(payload: dict) -> str:
@@ -71,7 +87,7 @@ def main() -> None:
     p.add_argument("--tag", default="")
     args = p.parse_args()
     payload = run(args)
-    path = write_json(f"fewshot-{args.shots}{args.tag}.json", payload)
+    path = write_json(_name(args), payload)
     print(table(payload))
     print(f"wrote {path}")
 

@@ -11,6 +11,7 @@ bench/results/unseen.json. ``linear-probe`` is fitted on each episode's support 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from common import dataset_path, machine, write_json
@@ -36,6 +37,7 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=15)
     p.add_argument("--test-episodes", type=int, default=600)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tag", default="", help="suffix of the JSON file name")
     args = p.parse_args()
     from metacore.backbones import load_backbone
     from metacore.episodic import EpisodicSpec, prepare_episodic, run_episodic
@@ -64,7 +66,10 @@ def main() -> None:
                   f"{100 * (m.get('accuracy_ci95') or 0):.1f}  train "
                   f"{r.timing.get('train_s', 0):.0f}s test {r.timing.get('predict_s', 0):.0f}s",
                   flush=True)
-    write_json("unseen.json", {"args": vars(args), "machine": machine(), "rows": rows})
+            rows[-1]["load"] = os.getloadavg()[0]
+            # rewritten after each row, so a stopped benchmark keeps what it measured
+            write_json(f"unseen{args.tag}.json", {"args": vars(args), "machine": machine(),
+                                                  "rows": rows})
 
 
 if __name__ == "__main__":

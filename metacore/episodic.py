@@ -58,6 +58,7 @@ class EpisodicSpec:
     device: str = "auto"
     allow_download: bool = False
     out: str | None = None
+    save_model: bool = False  # OUT/model: the meta-trained model adapted to the novel classes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +77,8 @@ class EpisodicSpec:
             parts += ["--device", self.device]
         if self.allow_download:
             parts.append("--allow-download")
+        if self.save_model:
+            parts.append("--save-model")
         for key, value in sorted(self.method_config.items()):
             parts += ["--set", f"{key}={value}"]
         return shlex.join(parts)
@@ -152,7 +155,7 @@ def run_episodic(
                         device=result.device, total_steps=0))
     _train_and_test(method, data, ctx, result)
     result.timing["total_s"] = time.perf_counter() - t_start
-    _finish(result, ctx, method, spec)
+    _finish(result, ctx, method, spec, data)
     ctx.bus.emit(RunEnded(status=result.status, metrics=result.metrics, error=result.error,
                           elapsed_s=result.timing["total_s"]))
     return result
@@ -246,7 +249,7 @@ def _new_result(spec: EpisodicSpec, run_id: str, method, data: EpisodicData,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def _finish(result: RunResult, ctx, method, spec: EpisodicSpec) -> None:
+def _finish(result: RunResult, ctx, method, spec: EpisodicSpec, data: EpisodicData) -> None:
     result.history = {"steps": ctx.steps, "evals": ctx.evals}
     result.warnings = list(ctx.warnings) + [f"callback error: {e}" for e in ctx.bus.errors[:3]]
     result.extra.update(ctx.extras)
@@ -256,4 +259,27 @@ def _finish(result: RunResult, ctx, method, spec: EpisodicSpec) -> None:
     except Exception as exc:  # noqa: BLE001
         result.warnings.append(f"could not count parameters: {exc}")
     if spec.out:
+        if spec.save_model and result.status != "failed":
+            _save_model(method, data, spec, ctx, result)
         result.save(Path(spec.out) / "result.json")
+
+
+def _save_model(method, data: EpisodicData, spec: EpisodicSpec, ctx, result: RunResult) -> None:
+    """Keep a usable classifier: the (meta-trained) model adapted to ``k_shot`` seeded examples
+    of every novel class, saved like an adapt-protocol run's model (Playground, export)."""
+    from metacore.data.splits import sample_k_shot
+    from metacore.methods.episodic_base import EpisodicMethod
+    from metacore.runs.atomic import save_model_atomic
+
+    try:
+        support = sample_k_shot(data.novel, spec.k_shot, seed=spec.seed)
+        if isinstance(method, EpisodicMethod):
+            method.keep_adapted(support, ctx)
+        else:
+            method.fit(support, val=None, ctx=ctx)
+        save_model_atomic(method, Path(spec.out) / "model")
+        result.extra["model_dir"] = str(Path(spec.out) / "model")
+        result.extra["model_support"] = {"classes": list(support.classes),
+                                         "k_shot": spec.k_shot, "texts": len(support)}
+    except Exception as exc:  # noqa: BLE001 - the result is kept even if the model is not
+        result.warnings.append(f"The model could not be saved: {exc}")

@@ -24,6 +24,9 @@ def add_episodic_parser(subparsers) -> None:
     p.add_argument("--classes-split", default="column",
                    help="column (the file's split column: meta_train/meta_val/meta_test), "
                         "random (seeded), or meta_train=a,b;meta_val=c;novel=d,e")
+    p.add_argument("--save-model", action="store_true",
+                   help="save the meta-trained model, adapted to --shots examples of every "
+                        "novel class, under OUT/model (Hugging Face format)")
     p.set_defaults(handler=cmd_episodic)
 
 
@@ -39,7 +42,7 @@ def cmd_episodic(args: argparse.Namespace) -> int:
         label_col=args.label_col, n_way=args.ways, k_shot=args.shots, n_query=args.queries,
         meta_train_episodes=args.meta_train_episodes, test_episodes=args.test_episodes,
         seed=args.seed, classes_split=args.classes_split, device=args.device,
-        allow_download=args.allow_download, out=args.out)
+        allow_download=args.allow_download, out=args.out, save_model=args.save_model)
     with cli.ConsoleProgress(enabled=not args.quiet) as progress:
         result = run_episodic(spec, callbacks=[progress])
     cli.print_report(result)

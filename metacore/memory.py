@@ -52,14 +52,16 @@ def activation_bytes(shape: dict[str, int], batch: int, seq_len: int, *, trainin
     return per_layer * (shape["layers"] if training else 1)
 
 
-def _trainable(name: str, config: dict[str, Any], shape: dict[str, int]) -> int:
-    """Parameters the method's optimiser updates."""
+def _trainable(name: str, config: dict[str, Any], shape: dict[str, int],
+               n_classes: int | None = None) -> int:
+    """Parameters the method's optimiser updates (the head's for ``n_classes``, default 100)."""
+    head = (shape["hidden"] + 1) * (n_classes or 100)
     if name in {"linear-probe", "nearest-centroid"}:
-        return shape["hidden"] * 100  # a head for up to 100 classes
+        return head
     if name == "lora":
         rank = int(config.get("rank", 8))
-        return shape["layers"] * 2 * 2 * rank * shape["hidden"]  # query and value, A and B
-    return shape["params"]
+        return shape["layers"] * 2 * 2 * rank * shape["hidden"] + head  # q and v, A and B
+    return shape["params"] + (head if name in {"full-finetune", "anil"} else 0)
 
 
 def _inner_factor(name: str, config: dict[str, Any]) -> tuple[float, float]:
@@ -75,8 +77,8 @@ def _inner_factor(name: str, config: dict[str, Any]) -> tuple[float, float]:
 
 
 def estimate_memory(method_name: str, config: dict[str, Any] | None, backbone: Any, *,
-                    batch_texts: int | None = None, seq_len: int | None = None
-                    ) -> dict[str, Any]:
+                    batch_texts: int | None = None, seq_len: int | None = None,
+                    n_classes: int | None = None) -> dict[str, Any]:
     """Bytes a run needs, with the breakdown and the trainable parameter count.
 
     Args:
@@ -85,6 +87,7 @@ def estimate_memory(method_name: str, config: dict[str, Any] | None, backbone: A
         backbone: The loaded backbone (ignored by methods that use none).
         batch_texts: Texts per step (default: the batch size, or the episode's texts).
         seq_len: Tokens per text (default: the method's ``max_length``).
+        n_classes: Classes of the run, for the head's size (default: 100).
     """
     from metacore.methods import registry
 
@@ -96,7 +99,7 @@ def estimate_memory(method_name: str, config: dict[str, Any] | None, backbone: A
     shape = _shape(backbone)
     batch = batch_texts or _default_batch(config)
     seq = seq_len or int(config.get("max_length", 128))
-    trainable = _trainable(spec.name, config, shape)
+    trainable = _trainable(spec.name, config, shape, n_classes)
     frozen = spec.name in {"linear-probe", "nearest-centroid"}
     fl = shape["float"]
     act_mult, second = _inner_factor(spec.name, config)

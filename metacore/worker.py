@@ -289,9 +289,7 @@ class JobQueue:
         try:
             if spec.out is None and self.save_models and self.store is not None:
                 out = str(self.store.artifact_dir(job.run_id))
-                # episodic runs keep their result only: the model is tied to its test episodes
-                run_spec = dataclasses.replace(spec, out=out) if episodic else \
-                    dataclasses.replace(spec, out=out, save_model=True)
+                run_spec = dataclasses.replace(spec, out=out, save_model=True)
             if job.control.should_stop:
                 return _ended_result(job, "stopped", None, warning="Stopped before it started.")
             backbone = self._backbone(job, spec)

@@ -65,3 +65,29 @@ def test_episodic_explicit_split_and_infeasible_shape(tmp_path, capsys):
                  "--classes-split", "meta_train=sports,weather;novel=music,travel", "--quiet"])
     assert code == 2
     assert "fewer than 5 examples" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["protonet", "anil", "nearest-centroid"])
+def test_episodic_saves_a_usable_model_of_the_novel_classes(tmp_path, method):
+    """--save-model keeps the meta-trained model adapted to K examples of each novel class;
+    it loads back and predicts those classes, and the command repeats the flag."""
+    from metacore.methods.base import load_method
+    from metacore.training.context import RunContext
+
+    data = tmp_path / "data.csv"
+    write_csv(data)
+    out = tmp_path / "out"
+    code = main(["episodic", "--data", str(data), "--method", method, "--backbone", "tiny",
+                 "--ways", "2", "--shots", "2", "--queries", "3", "--meta-train-episodes", "2",
+                 "--test-episodes", "2", "--out", str(out), "--quiet", "--save-model"])
+    assert code == 0
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert result["extra"]["model_dir"] == str(out / "model")
+    assert result["extra"]["model_support"] == {"classes": ["music", "travel"], "k_shot": 2,
+                                                "texts": 4}
+    assert "--save-model" in result["command"]
+    model = load_method(out / "model", ctx=RunContext(seed=0))
+    proba = model.predict_proba(["guitar song album", "flight hotel beach"],
+                                ctx=RunContext(seed=0))
+    assert proba.shape == (2, 2)
+    assert list(model.classes) == ["music", "travel"]

@@ -253,9 +253,15 @@ class EpisodicMethod(Method):
             self._meta_train(train.subset([i for i, y in enumerate(train.labels)
                                            if y in set(classes)]), val, ctx, (n_way, k, q),
                              n_episodes)
-        self.classes = train.classes
-        ctx.phase("adapting", f"{len(train)} support examples, {len(self.classes)} classes")
-        predictor, weight, bias = self.adapt(train, ctx)
+        self.keep_adapted(train, ctx)
+
+    def keep_adapted(self, support: TextSet, ctx: RunContext) -> None:
+        """Adapt the (meta-trained) weights to ``support``'s classes and keep the result as
+        the model that ``predict_proba`` and ``save`` use; the meta-trained weights stay."""
+        self._ensure_encoder(ctx)
+        self.classes = support.classes
+        ctx.phase("adapting", f"{len(support)} support examples, {len(self.classes)} classes")
+        predictor, weight, bias = self.adapt(support, ctx)
         self.predictor = predictor
         self.head = nn.Linear(weight.shape[1], weight.shape[0]).to(ctx.device)
         with torch.no_grad():

@@ -1,6 +1,8 @@
 """Interface strings in one place: ``t("learn.title")`` in the learner's language.
 
-Strings live in ``en.toml`` and ``zh.toml`` beside this file (dotted keys are TOML tables).
+Strings live in ``en.toml`` and ``zh.toml`` beside this file, plus one file per area of the
+interface (``en.data.toml``, ``zh.data.toml`` …), merged; dotted keys are TOML tables and a key
+defined twice is an error.
 The language is ``st.session_state["lang"]``, else the ``lang`` query parameter, else English;
 a key missing in Chinese falls back to English, and a key missing everywhere shows as itself
 so a typo is visible rather than fatal. ``{name}`` placeholders are filled from ``kwargs``.
@@ -36,10 +38,16 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 @functools.lru_cache(maxsize=len(LANGUAGES))
 def strings(lang: str) -> dict[str, str]:
     """Every string of ``lang`` by dotted key (read once per process)."""
-    path = HERE / f"{lang}.toml"
-    if not path.exists():
-        return {}
-    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    out: dict[str, str] = {}
+    for path in [HERE / f"{lang}.toml", *sorted(HERE.glob(f"{lang}.*.toml"))]:
+        if not path.exists():
+            continue
+        table = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+        clash = sorted(set(table) & set(out))
+        if clash:
+            raise ValueError(f"{path.name} redefines interface strings {clash[:5]}")
+        out.update(table)
+    return out
 
 
 def language() -> str:

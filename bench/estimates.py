@@ -1,0 +1,65 @@
+"""How good are the time estimates the app shows before a run? Estimated against measured.
+
+    python bench/estimates.py                       # every method, English sample, K = 8
+    python bench/estimates.py --datasets sst5 --methods full-finetune protonet
+
+For each dataset, measures the backbone's speed once (``metacore.estimate.calibrate``, as the
+app does), then runs each method (seed 0) and prints estimated seconds, measured seconds
+(the run's train + predict time) and their ratio. Writes bench/results/estimates.json.
+``metacore.estimate.OVERHEAD`` holds the per-method factors fitted from this output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from common import cap_test, dataset_path, machine, write_json
+
+METHODS = ["tfidf-logreg", "linear-probe", "nearest-centroid", "full-finetune", "lora",
+           "protonet", "anil", "fomaml", "maml", "reptile"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", nargs="+", default=["sample_data/support_intents_en.csv"])
+    p.add_argument("--methods", nargs="+", default=METHODS)
+    p.add_argument("--shots", type=int, default=8)
+    p.add_argument("--test-cap", type=int, default=1000)
+    args = p.parse_args()
+
+    from metacore.api import RunSpec, prepare_data, run_experiment
+    from metacore.backbones import load_backbone
+    from metacore.estimate import calibrate, estimate_seconds
+
+    backbone = load_backbone("minilm")
+    rows = []
+    for name in args.datasets:
+        base = RunSpec(data=dataset_path(name), method="tfidf-logreg", shots=args.shots,
+                       seed=0)
+        prepared = cap_test(prepare_data(base), args.test_cap)
+        t0 = time.perf_counter()
+        speed = calibrate(backbone, prepared.train.texts)
+        calib_s = time.perf_counter() - t0
+        sizes = {"n_train": len(prepared.train), "n_test": len(prepared.split.test),
+                 "n_val": len(prepared.val) if prepared.val else 0,
+                 "n_classes": len(prepared.train.classes)}
+        print(f"{name}: {sizes}, speed {speed.to_dict()} (calibration {calib_s:.1f} s)")
+        for method in args.methods:
+            est = estimate_seconds(method, {}, speed, **sizes)
+            result = run_experiment(RunSpec(**{**base.to_dict(), "method": method}),
+                                    prepared=prepared, backbone=backbone)
+            measured = result.timing.get("train_s", 0) + result.timing.get("predict_s", 0)
+            rows.append({"dataset": name, "method": method, "estimate_s": est,
+                         "measured_s": measured, "ratio": measured / est if est else None,
+                         "load": os.getloadavg()[0], **sizes, "speed": speed.to_dict()})
+            print(f"  {method:18s} estimate {est:7.1f} s  measured {measured:7.1f} s  "
+                  f"measured/estimate {rows[-1]['ratio']:.2f}  load {rows[-1]['load']:.1f}",
+                  flush=True)
+            write_json("estimates.json", {"args": vars(args), "machine": machine(),
+                                          "rows": rows})
+
+
+if __name__ == "__main__":
+    main()

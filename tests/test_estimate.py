@@ -1,0 +1,72 @@
+"""Time estimates before a run: the measured speed and the counted work."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from metacore import estimate
+from metacore.methods import registry
+from tests.conftest import make_texts
+
+
+def test_calibrate_measures_once_and_leaves_the_backbone_alone(tiny) -> None:
+    before = {n: p.detach().clone() for n, p in tiny.model.named_parameters()}
+    texts = ["a short text", "another slightly longer text about football and goals"] * 5
+    speed = estimate.calibrate(tiny, texts)
+    assert speed.forward_s > 0 and speed.train_s > speed.forward_s * 0.5
+    assert speed.tokens % 8 == 0 and speed.device == "cpu"
+    assert estimate.calibrate(tiny, texts) is speed  # cached per backbone, device and length
+    for name, param in tiny.model.named_parameters():
+        assert param.grad is None, name
+        assert torch.equal(param, before[name]), name
+
+
+def test_work_follows_the_settings() -> None:
+    sizes = {"n_train": 40, "n_val": 20, "n_test": 100, "n_classes": 5}
+    ft = estimate.work("full-finetune", {"epochs": 10}, **sizes)
+    assert ft.train == 400 and ft.forward == 10 * 20 + 100
+    assert estimate.work("full-finetune", {"epochs": 5}, **sizes).train == 200
+    lp = estimate.work("linear-probe", {}, **sizes)
+    assert lp.train == 0 and lp.forward == 140
+    speed = estimate.Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
+    assert estimate.estimate_seconds("tfidf-logreg", {}, speed, **sizes) == \
+        estimate.estimate_seconds("tfidf-logreg", {}, None, **sizes)  # no encoder, no speed
+    slow = estimate.Speed(forward_s=0.02, train_s=0.06, device="cpu", tokens=16)
+    for name in ("full-finetune", "protonet", "maml", "reptile"):
+        fast_s = estimate.estimate_seconds(name, {}, speed, **sizes)
+        assert estimate.estimate_seconds(name, {}, slow, **sizes) > 1.8 * fast_s - 2.0, name
+
+
+@pytest.mark.parametrize("per_class", [4, 8, 30])
+def test_episode_count_matches_what_the_method_runs(tiny, per_class) -> None:
+    """The estimate counts the meta-training episodes that ``fit`` actually runs (the
+    adapt-passes budget and the episode shape fitted to small classes)."""
+    from metacore.training.context import EmbeddingCache, RunContext
+
+    train = make_texts(4, per_class, seed=3)
+    config = {"meta_episodes": 40, "val_episodes": 0}
+    method = registry.create("protonet", config)
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    method.fit(train, val=None, ctx=ctx)
+    full = registry.get("protonet").config_cls.from_dict(config).to_dict()
+    counted = estimate.work("protonet", full, n_train=len(train), n_val=0, n_test=10,
+                            n_classes=4)
+    assert counted.episodes == ctx.extras["meta_training"]["episodes"]
+
+
+@pytest.mark.parametrize("name", ["linear-probe", "full-finetune", "lora", "protonet"])
+def test_trainable_estimate_matches_the_fitted_method(tiny, name) -> None:
+    """The parameter count shown before a run is the one the run reports (within 10%)."""
+    from metacore.memory import estimate_memory
+    from metacore.training.context import EmbeddingCache, RunContext
+
+    train = make_texts(3, 4, seed=5)
+    config = {"epochs": 1, "meta_episodes": 2, "val_episodes": 0}
+    spec = registry.get(name)
+    config = {k: v for k, v in config.items() if k in {f.name for f in spec.config_cls.fields()}}
+    method = registry.create(name, config)
+    method.fit(train, val=None, ctx=RunContext(backbone=tiny, seed=0, cache=EmbeddingCache()))
+    actual = method.parameter_counts()["trainable"]
+    counted = estimate_memory(name, config, tiny, n_classes=3)["trainable_params"]
+    assert abs(counted - actual) <= 0.1 * actual, (counted, actual)
