@@ -1,6 +1,7 @@
 """metacore workbench: compare fine-tuning and meta-learning on your own labelled text.
 
 Run with ``streamlit run app.py``. This file only sets the page up and routes to pages/.
+Page titles follow the interface language (``?lang=zh`` or the sidebar's switch).
 """
 
 from __future__ import annotations
@@ -10,18 +11,18 @@ import streamlit as st
 from ui import sidebar
 from ui.i18n import t
 
-st.set_page_config(page_title="metacore workbench", page_icon=":material/science:", layout="wide",
-                   initial_sidebar_state="expanded")
+st.set_page_config(page_title=t("app.page_title"), page_icon=":material/science:",
+                   layout="wide", initial_sidebar_state="expanded")
 
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
-    st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
-    st.Page("pages/results.py", title="Results", icon=":material/leaderboard:"),
-    st.Page("pages/playground.py", title="Playground", icon=":material/chat:"),
-    st.Page("pages/history.py", title="History", icon=":material/history:"),
+    st.Page("pages/data.py", title=t("nav.data"), icon=":material/table_view:", default=True),
+    st.Page("pages/train.py", title=t("nav.train"), icon=":material/model_training:"),
+    st.Page("pages/results.py", title=t("nav.results"), icon=":material/leaderboard:"),
+    st.Page("pages/playground.py", title=t("nav.playground"), icon=":material/chat:"),
+    st.Page("pages/history.py", title=t("nav.history"), icon=":material/history:"),
 ]
 
-LEARN_PAGES = [  # the teaching pages; their titles follow the learner's language
+LEARN_PAGES = [  # the teaching pages
     st.Page("pages/learn.py", title=t("nav.learn"), icon=":material/school:"),
     st.Page("pages/inspector.py", title=t("nav.inspector"), icon=":material/scatter_plot:"),
     st.Page("pages/inner_loop.py", title=t("nav.inner_loop"), icon=":material/replay:"),

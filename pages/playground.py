@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import playground_view, state
+from ui.i18n import t
 
-st.title("Playground")
-st.caption("Try a trained model on your own sentences, in English or Chinese.")
+st.title(t("play.title"))
+st.caption(t("play.caption"))
 
 run = playground_view.pick_run(state.owner())
 if run is None:
-    st.info("No saved model yet: finish a run on Train & compare first.", icon=":material/info:")
+    st.info(t("play.none"), icon=":material/info:")
     st.stop()
 texts = playground_view.ask(run)
 if texts:

@@ -5,33 +5,32 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import results_view, state
+from ui.i18n import t
 
-st.title("Results")
-st.caption("Scores on held-out test texts. Macro-F1 weighs every class equally, so a method "
-           "cannot win by ignoring rare classes.")
+st.title(t("results.title"))
+st.caption(t("results.caption"))
 
 results = results_view.pick_runs(state.owner())
 if not results:
-    st.info("No finished runs yet. Start a comparison on Train & compare.", icon=":material/info:")
-    st.page_link("pages/train.py", label="Train & compare", icon=":material/model_training:")
+    st.info(t("results.none"), icon=":material/info:")
+    st.page_link("pages/train.py", label=t("nav.train"), icon=":material/model_training:")
     st.stop()
 
-st.subheader("Leaderboard")
+st.subheader(t("results.leaderboard"))
 results_view.leaderboard(results)
-st.subheader("Training curves")
+st.subheader(t("results.curves"))
 results_view.curves(results)
 detail = results_view.pick_detail(results)
 if detail is not None:
     episodic = detail.protocol == "episodic"
-    st.subheader("Per-class scores")
+    st.subheader(t("results.per_class"))
     if episodic:
-        st.caption("Pooled over every query of every test episode, for the novel classes.")
+        st.caption(t("results.per_class_episodic"))
     results_view.per_class(detail)
-    st.subheader("Confusion matrix")
-    st.caption("Rows are the true classes, columns the predictions; " + (
-        "pooled over the test episodes." if episodic else
-        "pick a cell on the right to read the texts behind it."))
+    st.subheader(t("results.confusion"))
+    st.caption(t("results.confusion_caption_episodic") if episodic else
+               t("results.confusion_caption"))
     results_view.confusion(detail)
     if not episodic:
-        st.subheader("Test embeddings before and after adaptation")
+        st.subheader(t("results.projection_title"))
         results_view.projection(detail)

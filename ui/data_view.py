@@ -12,6 +12,8 @@ import streamlit as st
 from metacore.data import LoadedData, load_dataset, read_table
 from metacore.reporting import figures
 from ui import state
+from ui.i18n import t
+from ui.translate import figure_labels, finding_message, finding_rows
 
 # "xls" is accepted so that the engine can say what to do with it (save as .xlsx) instead of
 # the uploader refusing it without a reason.
@@ -36,8 +38,13 @@ def save_upload(name: str, raw: bytes) -> Path:
     return path
 
 
-@st.cache_data(show_spinner="Reading the file…", max_entries=16)
 def load(path: str, text_col: str | None, label_col: str | None) -> LoadedData:
+    with st.spinner(t("data.reading"), show_time=False):
+        return _load(path, text_col, label_col)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _load(path: str, text_col: str | None, label_col: str | None) -> LoadedData:
     return load_dataset(path, text_col=text_col, label_col=label_col)
 
 
@@ -52,27 +59,25 @@ def raw_columns(path: str) -> list[str]:
 
 def choose_source(data: dict[str, Any]) -> None:
     """Sample or upload; updates ``data`` in place (path, name, kind)."""
-    options = ["Bundled sample", "Upload a file"]
-    kind = st.radio("Source", options, index=0 if data["kind"] == "sample" else 1,
+    options = [t("data.source_sample"), t("data.source_upload")]
+    kind = st.radio(t("data.source"), options, index=0 if data["kind"] == "sample" else 1,
                     horizontal=True, key="data_source", label_visibility="collapsed")
     if kind == options[0]:
         names = sample_names()
         current = data["name"] if data["kind"] == "sample" and data["name"] in names else \
             state.DEFAULT_SAMPLE
-        name = st.selectbox("Sample dataset", names, index=names.index(current),
-                            key="data_sample", help="Small bilingual datasets written for "
-                            "this project (see sample_data/README.md).")
+        name = st.selectbox(t("data.sample"), names, index=names.index(current),
+                            key="data_sample", help=t("data.sample_help"))
         _set_file(data, "sample", str(state.SAMPLES / name), name)
         return
-    upload = st.file_uploader("Labelled text file", type=UPLOAD_TYPES, key="data_upload",
-                              help="CSV, TSV, JSONL, Excel, or text<TAB>label lines. One text "
-                              "column and one label column; an optional split column.")
+    upload = st.file_uploader(t("data.upload"), type=UPLOAD_TYPES, key="data_upload",
+                              help=t("data.upload_help"))
     if upload is not None:
         _set_file(data, "upload", str(save_upload(upload.name, upload.getvalue())), upload.name)
     elif data["kind"] != "upload":
-        st.info("Drop a file above, or go back to a bundled sample.")
+        st.info(t("data.drop_hint"))
     else:  # kept from earlier in this session, or from the URL after a reload
-        st.caption(f"Using `{data['name']}`, uploaded earlier. Drop a file to replace it.")
+        st.caption(t("data.uploaded_earlier", name=data["name"]))
 
 
 def _set_file(data: dict[str, Any], kind: str, path: str, name: str) -> None:
@@ -86,22 +91,22 @@ def column_mapping(data: dict[str, Any], loaded: LoadedData) -> bool:
     unsure = any(f.code in UNSURE_CODES for f in loaded.findings)
     if len(columns) < 2:
         return False
-    with st.expander("Column mapping", expanded=unsure, icon=":material/swap_horiz:"):
+    with st.expander(t("data.mapping"), expanded=unsure, icon=":material/swap_horiz:"):
         if unsure:
-            st.caption("The columns were guessed. Check that these are right.")
+            st.caption(t("data.guessed"))
         left, right = st.columns(2)
         # Nothing chosen or detected (the file did not load): no preselection, so the page
         # does not quietly load the first two columns; the user picks them.
         applied = (data["text_col"] or loaded.text_column, data["label_col"] or loaded.label_column)
         known = all(applied)
-        text = left.selectbox("Text column", columns, key="data_text_col",
+        text = left.selectbox(t("data.text_col"), columns, key="data_text_col",
                               index=_index(columns, applied[0]) if known else None,
-                              placeholder="Choose the text column",
-                              help="The column with the texts to classify.")
-        label = right.selectbox("Label column", columns, key="data_label_col",
+                              placeholder=t("data.text_col_placeholder"),
+                              help=t("data.text_col_help"))
+        label = right.selectbox(t("data.label_col"), columns, key="data_label_col",
                                 index=_index(columns, applied[1], 1) if known else None,
-                                placeholder="Choose the label column",
-                                help="The column with each text's class.")
+                                placeholder=t("data.label_col_placeholder"),
+                                help=t("data.label_col_help"))
     if text is None or label is None:
         return False
     # Compare with what is applied, not with what loading found: a file that fails to load
@@ -116,73 +121,79 @@ def _index(options: list[str], value: str | None, fallback: int = 0) -> int:
     return options.index(value) if value in options else min(fallback, len(options) - 1)
 
 
+def finding_text(finding: Any) -> str:
+    """The finding's sentence in the interface language, with the file rows it names."""
+    rows = finding_rows(finding)
+    return finding_message(finding) + (f"  \n{rows}" if rows else "")
+
+
 def show_findings(findings: list[Any]) -> None:
     """Errors block (red), warnings inform (amber); notes go in a small expander."""
     for finding in findings:
         if finding.level == "error":
-            st.error(finding.message, icon=":material/error:")
+            st.error(finding_text(finding), icon=":material/error:")
     for finding in findings:
         if finding.level == "warning":
-            st.warning(finding.message, icon=":material/warning:")
+            st.warning(finding_text(finding), icon=":material/warning:")
     notes = [f for f in findings if f.level == "info"]
     if notes:
-        with st.expander(f"{len(notes)} note(s) about the file"):
+        with st.expander(t("data.notes", n=len(notes))):
             for finding in notes:
-                st.markdown(f":material/info: {finding.message}")
+                st.markdown(f":material/info: {finding_text(finding)}")
 
 
 def overview(loaded: LoadedData) -> None:
     """Counts, a preview table and the class-distribution chart."""
     frame = loaded.frame
     a, b, c, d = st.columns(4)
-    a.metric("Examples", f"{len(frame):,}")
-    b.metric("Classes", frame["label"].nunique())
-    c.metric("Smallest class", int(frame["label"].value_counts().min()))
-    d.metric("Format", f"{loaded.format} · {loaded.encoding}")
+    a.metric(t("data.examples"), f"{len(frame):,}")
+    b.metric(t("data.classes"), frame["label"].nunique())
+    c.metric(t("data.smallest"), int(frame["label"].value_counts().min()))
+    d.metric(t("data.format"), f"{loaded.format} · {loaded.encoding}")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.markdown("**Preview**")
+        st.markdown(f"**{t('data.preview')}**")
         st.dataframe(frame.head(200), hide_index=True, height=380, key="data_preview",
-                     column_config={"text": st.column_config.TextColumn(width="large")})
+                     column_config={
+                         "text": st.column_config.TextColumn(t("data.col_text"), width="large"),
+                         "label": st.column_config.TextColumn(t("data.col_label")),
+                         "split": st.column_config.TextColumn(t("data.col_split"))})
     with right:
-        st.plotly_chart(figures.class_distribution(frame), theme=None, key="data_chart")
+        st.plotly_chart(figures.class_distribution(frame, labels=figure_labels()), theme=None,
+                        key="data_chart")
 
 
 def split_settings(data: dict[str, Any], loaded: LoadedData) -> None:
     """Test/validation share, seed, the file's split column or a separate test file."""
     has_split = "split" in loaded.frame.columns
-    st.subheader("Split")
-    st.caption("Test texts are held out for scoring; validation texts steer early stopping. "
-               "Training texts are then sampled down to K per class on Train & compare.")
+    st.subheader(t("data.split"))
+    st.caption(t("data.split_caption"))
     cols = st.columns(4)
     data["use_split_column"] = cols[3].toggle(
-        "Use the file's split column", value=data["use_split_column"] and has_split,
+        t("data.use_split"), value=data["use_split_column"] and has_split,
         disabled=not has_split, key="data_use_split",
-        help="Rows marked train / validation / test keep their part." if has_split else
-        "This file has no 'split' column.")
+        help=t("data.use_split_help") if has_split else t("data.no_split_help"))
     fixed = (has_split and data["use_split_column"]) or bool(data["test_path"])
-    data["test_size"] = cols[0].slider("Test share", 0.05, 0.5, data["test_size"], 0.05,
+    data["test_size"] = cols[0].slider(t("data.test_share"), 0.05, 0.5, data["test_size"], 0.05,
                                        key="data_test_size", disabled=fixed,
-                                       help="Share of the rows held out for the test score.")
-    data["val_size"] = cols[1].slider("Validation share", 0.0, 0.3, data["val_size"], 0.05,
-                                      key="data_val_size", help="0 turns early stopping off.")
-    data["seed"] = int(cols[2].number_input("Seed", 0, 10_000, data["seed"], key="data_seed",
-                                            help="Same seed, same split and same K-shot "
-                                            "sample."))
+                                       help=t("data.test_share_help"))
+    data["val_size"] = cols[1].slider(t("data.val_share"), 0.0, 0.3, data["val_size"], 0.05,
+                                      key="data_val_size", help=t("data.val_share_help"))
+    data["seed"] = int(cols[2].number_input(t("data.seed"), 0, 10_000, data["seed"],
+                                            key="data_seed", help=t("data.seed_help")))
     _test_file(data)
 
 
 def _test_file(data: dict[str, Any]) -> None:
-    upload = st.file_uploader("Separate test file (optional)", type=UPLOAD_TYPES,
-                              key="data_test_upload", help="Score on this file instead of a "
-                              "held-out share; it needs the same columns.")
+    upload = st.file_uploader(t("data.test_file"), type=UPLOAD_TYPES,
+                              key="data_test_upload", help=t("data.test_file_help"))
     if upload is not None:
         data["test_path"] = str(save_upload(upload.name, upload.getvalue()))
         data["test_name"] = upload.name
     if data["test_path"]:
         cols = st.columns([4, 1])
-        cols[0].caption(f"Test file: `{data['test_name']}`")
-        if cols[1].button("Remove", key="data_test_remove"):
+        cols[0].caption(t("data.test_file_name", name=data["test_name"]))
+        if cols[1].button(t("data.remove"), key="data_test_remove"):
             data.update(test_path=None, test_name=None)
             st.rerun()
 

@@ -9,6 +9,8 @@ import streamlit as st
 
 from metacore.runs import export
 from ui import models, state
+from ui.i18n import t
+from ui.results_view import status_word
 
 
 def table(owner: str) -> tuple[list[Any], list[str]]:
@@ -18,19 +20,26 @@ def table(owner: str) -> tuple[list[Any], list[str]]:
         return [], []
     frame = pd.DataFrame([{
         "created": s.created.replace("T", " ")[:16], "method": s.method,
-        "backbone": s.backbone or "—", "data": s.data_source, "status": s.status,
+        "backbone": s.backbone or "—", "data": s.data_source, "status": status_word(s.status),
         "accuracy": s.accuracy, "macro_f1": s.macro_f1, "train_s": s.train_s,
         "trainable": s.trainable_params, "shared": s.shared, "run": s.run_id,
         "error": s.error or ""} for s in runs])
     pct = {"format": "percent"}
+    text = {c: st.column_config.TextColumn(t(f"history.col_{c}"))
+            for c in ("created", "method", "backbone", "data", "status", "run", "error")}
     event = st.dataframe(frame, hide_index=True, key="history_table", on_select="rerun",
                          selection_mode="multi-row", column_config={
-                             "accuracy": st.column_config.NumberColumn(**pct),
-                             "macro_f1": st.column_config.NumberColumn("macro-F1", **pct),
-                             "train_s": st.column_config.NumberColumn("train (s)",
-                                                                      format="%.1f"),
-                             "trainable": st.column_config.NumberColumn(format="localized"),
-                             "shared": st.column_config.CheckboxColumn()})
+                             **text,
+                             "accuracy": st.column_config.NumberColumn(
+                                 t("history.col_accuracy"), **pct),
+                             "macro_f1": st.column_config.NumberColumn(
+                                 t("history.col_macro_f1"), **pct),
+                             "train_s": st.column_config.NumberColumn(
+                                 t("history.col_train_s"), format="%.1f"),
+                             "trainable": st.column_config.NumberColumn(
+                                 t("history.col_trainable"), format="localized"),
+                             "shared": st.column_config.CheckboxColumn(
+                                 t("history.col_shared"))})
     rows = event.selection.rows if event is not None else []
     return runs, [runs[i].run_id for i in rows]
 
@@ -38,27 +47,27 @@ def table(owner: str) -> tuple[list[Any], list[str]]:
 def actions(selected: list[str], runs: list[Any]) -> None:
     """Open in Results, share, delete for the selected rows."""
     a, b, c, _ = st.columns([1, 1, 1, 3])
-    if a.button("Open in Results", key="history_open", type="primary",
+    if a.button(t("history.open"), key="history_open", type="primary",
                 icon=":material/leaderboard:", disabled=not selected):
         st.session_state[state.RESULTS] = selected
         st.switch_page("pages/results.py")
     mine = {s.run_id: s for s in runs if s.owner == state.owner()}
     share = not selected or not all(mine[r].shared for r in selected if r in mine)
-    if b.button("Share" if share else "Unshare", key="history_share",
+    if b.button(t("history.share") if share else t("history.unshare"), key="history_share",
                 icon=":material/share:", disabled=not any(r in mine for r in selected),
-                help="Shared runs show up for every session on this machine."):
+                help=t("history.share_help")):
         for run_id in (r for r in selected if r in mine):
             state.store().set_shared(run_id, share)
         st.rerun()
-    if c.button("Delete", key="history_delete", icon=":material/delete:",
+    if c.button(t("history.delete"), key="history_delete", icon=":material/delete:",
                 disabled=not any(r in mine for r in selected)):
-        _confirm_delete([r for r in selected if r in mine])
+        # the dialog is made here, not at import, so that its title follows the language
+        st.dialog(t("history.delete_title"))(_confirm_delete)([r for r in selected if r in mine])
 
 
-@st.dialog("Delete runs?")
 def _confirm_delete(run_ids: list[str]) -> None:
-    st.write(f"Delete {len(run_ids)} run(s) with their saved models? This cannot be undone.")
-    if st.button("Delete", type="primary", key="history_delete_confirm"):
+    st.write(t("history.delete_confirm", n=len(run_ids)))
+    if st.button(t("history.delete"), type="primary", key="history_delete_confirm"):
         for run_id in run_ids:
             state.store().delete(run_id)
         st.rerun()
@@ -68,19 +77,21 @@ def exports(run_id: str, status: str) -> None:
     """Downloads for one run; files are built only when their button is clicked."""
     res = models.result(state.home(), run_id, status)
     directory = models.model_dir(run_id)
-    st.markdown(f"**Export `{run_id}`** · {res.method}")
+    st.markdown(t("history.export", run_id=run_id, method=res.method))
     cols = st.columns(5)
-    files = [("Result JSON", lambda: export.result_json(res), f"{run_id}.json"),
-             ("Per-class CSV", lambda: export.per_class_csv(res), f"{run_id}-per-class.csv"),
-             ("Figures HTML", lambda: export.figures_html(res), f"{run_id}-figures.html"),
-             ("Predictions CSV", lambda: export.predictions_csv(res),
+    files = [(t("history.result_json"), lambda: export.result_json(res), f"{run_id}.json"),
+             (t("history.per_class_csv"), lambda: export.per_class_csv(res),
+              f"{run_id}-per-class.csv"),
+             (t("history.figures_html"), lambda: export.figures_html(res),
+              f"{run_id}-figures.html"),
+             (t("history.predictions_csv"), lambda: export.predictions_csv(res),
               f"{run_id}-predictions.csv")]
     for col, (label, build, name) in zip(cols, files, strict=False):
         col.download_button(label, build, file_name=name, key=f"history_dl_{name}",
                             icon=":material/download:", on_click="ignore")
-    cols[4].download_button("Model (HF zip)", lambda: export.model_zip(directory),
+    cols[4].download_button(t("history.model_zip"), lambda: export.model_zip(directory),
                             file_name=f"{run_id}-model.zip", key="history_dl_model",
                             icon=":material/download:", disabled=directory is None,
-                            on_click="ignore", help="The adapted model in Hugging Face format.")
-    st.markdown("Reproduce it from a terminal:")
+                            on_click="ignore", help=t("history.model_zip_help"))
+    st.markdown(t("history.reproduce"))
     st.code(export.reproduce_command(res), language="bash")

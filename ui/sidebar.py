@@ -1,21 +1,57 @@
-"""The sidebar every page shares: the device, the queue and where runs are kept."""
+"""The sidebar every page shares: the language, the device, the queue and where runs are kept."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import state
+from ui.i18n import LANGUAGES, language, set_language, t
+
+SWITCH = "lang_sidebar"
 
 
 def render() -> None:
     owner = state.owner()
     state.remember_dataset()  # page switches clear the URL's params: put the data back
+    remember_language()
     with st.sidebar:
         st.markdown("### :material/science: metacore")
-        st.caption("Few-shot text classification: fine-tuning vs meta-learning.")
-        st.markdown(f"**Device** · {state.device_label()}")
+        st.caption(t("sidebar.tagline"))
+        language_switch()
+        st.markdown(t("sidebar.device", device=state.device_label()))
         _queue_line(owner)
-        st.caption(f"Session `{owner}` · runs kept in `{state.store().root}`")
+        st.caption(t("sidebar.session", owner=owner, root=state.store().root))
+
+
+def remember_language() -> None:
+    """Keep the language for the session and in the URL, which a page switch clears."""
+    lang = st.session_state.get("lang")
+    if lang not in LANGUAGES:
+        asked = st.query_params.get("lang")
+        if asked not in LANGUAGES:
+            return
+        lang = st.session_state["lang"] = asked
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+
+
+def language_switch() -> None:
+    """English / 中文; the teaching pages' own switches follow it (and it follows them)."""
+    current = language()
+    if st.session_state.get(SWITCH) != current:  # changed elsewhere: show the language in use
+        st.session_state.pop(SWITCH, None)
+    st.segmented_control(t("common.language"), list(LANGUAGES), default=current,
+                         format_func=LANGUAGES.get, key=SWITCH, on_change=_switched,
+                         label_visibility="collapsed")
+
+
+def _switched() -> None:
+    picked = st.session_state.get(SWITCH)
+    if picked not in LANGUAGES:  # the chosen option clicked again: keep the language
+        return
+    set_language(picked)
+    for key in [k for k in st.session_state if str(k).startswith("lang_") and k != SWITCH]:
+        del st.session_state[key]  # a teaching page's switch starts from the new language
 
 
 def _queue_line(owner: str) -> None:
@@ -25,16 +61,16 @@ def _queue_line(owner: str) -> None:
     if counts[0] or counts[1]:
         _queue_live(owner)  # kept current while runs go on, on whatever page is open
     else:
-        st.markdown("**Queue** · idle")
+        st.markdown(t("sidebar.queue_idle"))
 
 
 @st.fragment(run_every=2.0)
 def _queue_live(owner: str) -> None:
     running, waiting, mine = _counts(owner) or (0, 0, 0)
     if running or waiting:
-        st.markdown(f"**Queue** · {running} running, {waiting} waiting ({mine} yours)")
+        st.markdown(t("sidebar.queue_busy", running=running, waiting=waiting, mine=mine))
     else:
-        st.markdown("**Queue** · idle")
+        st.markdown(t("sidebar.queue_idle"))
 
 
 def _counts(owner: str) -> tuple[int, int, int] | None:

@@ -1,0 +1,228 @@
+"""The workbench pages in Chinese: titles, the sidebar switch, findings and figure words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from metacore.data import Finding, Limits, load_dataset, validate
+from metacore.data.episodes import episode_findings
+from metacore.data.splits import Split
+from metacore.data.validation import check_and_clean, cross_split_findings
+from metacore.reporting import figures
+from metacore.runs.result import RunResult
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PAGES = {"data": "数据", "results": "结果", "playground": "试用", "history": "历史"}
+
+
+def _app(home, **params):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(params)
+    return at
+
+
+def _clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _result(run_id: str = "zh1") -> RunResult:
+    labels = ["退款", "card_lost", "delivery"]
+    preds = [{"text": "我要退款", "label": "退款", "predicted": "退款", "confidence": 0.9,
+              "proba": [0.9, 0.05, 0.05]},
+             {"text": "lost my card", "label": "card_lost", "predicted": "退款",
+              "confidence": 0.6, "proba": [0.6, 0.3, 0.1]},
+             {"text": "where is it", "label": "delivery", "predicted": "delivery",
+              "confidence": 0.8, "proba": [0.1, 0.1, 0.8]}]
+    return RunResult(
+        run_id=run_id, method="linear-probe", backbone="minilm", protocol="adapt",
+        status="completed", metrics={"accuracy": 0.7, "macro_f1": 0.6},
+        per_class={c: {"precision": 0.5, "recall": 0.6, "f1": 0.55, "support": 1}
+                   for c in labels},
+        confusion={"labels": labels, "matrix": [[1, 0, 0], [1, 0, 0], [0, 0, 1]]},
+        history={"steps": [{"step": 1, "epoch": 0, "loss": 1.2},
+                           {"step": 2, "epoch": 0, "loss": 0.9}],
+                 "evals": [{"step": 2, "epoch": 0, "val_loss": 1.0, "val_accuracy": 0.5}]},
+        timing={"train_s": 1.5}, parameters={"trainable": 1234, "total": 5678},
+        predictions=preds, extra={"proba_labels": labels, "projection": {
+            "index": [0, 1, 2], "labels": ["退款", "card_lost", "delivery"],
+            "before": [[0, 0], [1, 1], [3, 3]], "after": [[0, 1], [2, 2], [4, 4]]}},
+        config={"run": {"seed": 3, "shots": 8}}, data={"shots": 8})
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_renders_in_chinese_from_the_url(home, page) -> None:
+    at = _app(home, lang="zh")
+    at.run()
+    if page != "data":
+        at.switch_page(f"pages/{page}.py").run()
+    _clean(at)
+    assert at.title[0].value == PAGES[page]
+    assert CJK.search(at.caption[0].value)
+    if page != "data":  # nothing run yet: the empty state explains itself in Chinese
+        assert CJK.search(at.info[0].value)
+    assert at.query_params["lang"] in ("zh", ["zh"])  # kept in the URL after a page switch
+
+
+def test_sidebar_switch(home) -> None:
+    # AppTest only shows the sidebar's elements after the first run: switch there
+    at = _app(home)
+    at.run()
+    _clean(at)
+    assert at.title[0].value == "Data"
+    assert at.radio(key="data_source").value == "Bundled sample"
+    switch = at.button_group(key="lang_sidebar")
+    assert switch.value in ("en", ["en"])
+    switch.set_value("zh").run()
+    _clean(at)
+    assert at.session_state["lang"] == "zh"
+    assert at.title[0].value == "数据"
+    assert at.radio(key="data_source").value == "内置样例"
+    assert at.metric[0].label == "样本数"
+    at.switch_page("pages/history.py").run()  # the choice follows to the next page
+    _clean(at)
+    assert at.title[0].value == "历史"
+    assert at.query_params["lang"] in ("zh", ["zh"])
+
+
+def test_session_language(home) -> None:
+    at = _app(home)
+    at.session_state["lang"] = "zh"
+    at.run()
+    _clean(at)
+    assert at.title[0].value == "数据"
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Data"
+
+
+def test_teaching_switch_and_sidebar_switch_agree(home) -> None:
+    at = _app(home)
+    at.switch_page("pages/learn.py").run()
+    at.button_group(key="lang_learn").set_value("zh").run()
+    _clean(at)
+    assert at.session_state["lang"] == "zh"
+    at.run()  # the sidebar's own switch (still on English) must not pull the language back
+    _clean(at)
+    assert at.session_state["lang"] == "zh"
+    assert at.title[0].value == "学习：元学习是怎样工作的"
+    at.switch_page("pages/data.py").run()
+    assert at.title[0].value == "数据"
+
+
+def test_results_history_playground_with_a_run_in_chinese(home) -> None:
+    from metacore.runs.store import RunStore
+
+    at = _app(home, lang="zh")
+    at.run()
+    RunStore(home).record_result(_result(), owner=at.session_state["owner"])
+    at.switch_page("pages/results.py").run()
+    _clean(at)
+    assert [h.value for h in at.subheader][:2] == ["排行榜", "训练曲线"]
+    board = at.dataframe[0].value
+    assert board["status"].tolist() == ["已完成"]
+    assert at.selectbox(key="results_true").label == "真实类别"
+    at.switch_page("pages/history.py").run()
+    _clean(at)
+    assert at.dataframe[0].value["status"].tolist() == ["已完成"]
+    assert at.button(key="history_open").label == "在“结果”中打开"
+
+
+def test_a_bad_upload_is_explained_in_chinese(home) -> None:
+    bad = home / "uploads" / "bad.csv"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text("text,label\nonly one,a\nanother,a\n", encoding="utf-8")
+    at = _app(home, lang="zh")
+    at.run()
+    at.session_state["dataset"] = {**at.session_state["dataset"], "kind": "upload",
+                                   "path": str(bad), "name": "bad.csv"}
+    at.radio(key="data_source").set_value("上传文件").run()
+    _clean(at)
+    assert at.error[0].value.startswith("所有行的标签都相同（'a'）")
+
+
+def _engine_findings() -> list[Finding]:
+    """Findings of the codes the bad-file corpus does not reach, made by the engine itself."""
+    import pandas as pd
+
+    from metacore.data.dataset import TextSet
+    from metacore.data.loading import _too_large
+
+    out: list[Finding] = [_too_large(3 * 1024**2, Limits(max_file_bytes=1024**2))]
+    frame = pd.DataFrame({"text": ["x" * 50, "b", "c", "d"], "label": ["a", "b", "c", "c"]},
+                         index=[2, 3, 4, 5])
+    out += check_and_clean(frame, Limits(max_text_chars=10, max_classes=2))[1]
+    empty = pd.DataFrame({"text": ["", " "], "label": ["a", "b"]}, index=[2, 3])
+    out += check_and_clean(empty, Limits(), text_column="body")[1]
+    texts = [f"t{i}" for i in range(12)] + ["t0"]
+    labels = ["a", "b", "c"] * 4 + ["a"]
+    data = load_dataset(pd.DataFrame({"text": texts, "label": labels}).to_csv(
+        index=False).encode(), filename="x.csv")
+    out += validate(data, limits=Limits(max_rows=5, max_classes=2))
+    split = Split(train=TextSet(("t1", "t2", "t3"), ("a", "a", "b")),
+                  val=TextSet(("t1", "zz"), ("a", "a")),
+                  test=TextSet(("t1", "t2", "new"), ("a", "a", "new")), strategy="stratified")
+    out += cross_split_findings(split)
+    tiny = TextSet(("a", "b", "c"), ("x", "y", "z"))
+    out += episode_findings(tiny, n_way=1, k_shot=1, n_query=1)
+    out += episode_findings(tiny, n_way=3, k_shot=2, n_query=1, part="the novel classes")
+    return out
+
+
+def test_every_finding_code_is_translated() -> None:
+    import sys
+
+    from ui import translate
+    from ui.i18n import strings
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+    from corpus import BAD, CASES
+
+    findings = _engine_findings()
+    for case in CASES:
+        findings += validate(load_dataset(BAD / case.name, **case.load), k_shot=case.k_shot or 8)
+    codes = {f.code for f in findings}
+    assert set(translate.PATTERNS) <= codes, sorted(set(translate.PATTERNS) - codes)
+    zh = strings("zh")
+    for finding in findings:
+        text = translate.finding_message(finding, lang="zh")
+        assert text != finding.message and CJK.search(text), (finding.code, finding.message)
+        assert "{" not in text.replace('{"', ""), text
+        assert translate.finding_message(finding, lang="en") == finding.message
+        for key, _ in translate.PATTERNS[finding.code]:
+            assert key in zh and key in strings("en"), key
+
+
+def test_findings_fall_back_to_the_engine_sentence() -> None:
+    from ui import translate
+
+    unknown = Finding("warning", "brand_new_code", "Something new happened.")
+    assert translate.finding_message(unknown, lang="zh") == unknown.message
+    reworded = Finding("warning", "missing_labels", "Some rows lack labels, in other words.")
+    assert translate.finding_message(reworded, lang="zh") == reworded.message
+    known = Finding("warning", "missing_labels", "3 rows have no label and will not be used; "
+                    "fill in the missing labels if those rows matter.", (4, 5, 9), 3)
+    assert translate.finding_message(known, lang="zh").startswith("3 行没有标签")
+
+
+def test_figure_words_follow_the_language() -> None:
+    from ui.i18n import strings
+    from ui.translate import figure_labels
+
+    for lang in ("en", "zh"):
+        assert all(f"figure.{k}" in strings(lang) for k in figures.LABELS)
+    assert figure_labels("en") == figures.LABELS  # the English file and the engine agree
+    zh = figure_labels("zh")
+    result = _result()
+    titles = {name: fig.layout.title.text
+              for name, fig in figures.all_figures(result, labels=zh).items()}
+    assert titles["confusion"] == "混淆矩阵" and titles["loss"] == "损失曲线"
+    assert all(CJK.search(t) for t in titles.values()), titles
+    bars = figures.leaderboard_bars([result], labels=zh)
+    assert bars.layout.xaxis.title.text == "宏平均 F1"
+    assert figures.label({"mean_ci": "{oops}"}, "mean_ci", mean="1", ci="2") == "mean 1 ± 2"
