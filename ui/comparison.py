@@ -1,4 +1,7 @@
-"""Turn the Train & compare choices into queued runs (no streamlit here)."""
+"""Turn the Train & compare choices into queued runs (no streamlit here).
+
+Messages are in the interface language (``ui.i18n.t``; English outside a Streamlit run).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 from metacore.api import RunSpec, prepare_data
 from metacore.data import LoadedData
 from metacore.methods import registry
+from ui.i18n import t
 
 
 @dataclass
@@ -33,17 +37,17 @@ def parse_seeds(text: str) -> list[int]:
             continue
         low, _, high = part.partition("-")
         if not low.isdigit() or (high and not high.isdigit()):
-            raise ValueError(f"Seeds are whole numbers like '0, 1, 2' or '0-4', not {part!r}.")
+            raise ValueError(t("comparison.seeds_format", part=repr(part)))
         seeds += list(range(int(low), int(high or low) + 1))
     if not seeds or len(seeds) > 20:
-        raise ValueError("Give between 1 and 20 seeds.")
+        raise ValueError(t("comparison.seeds_count"))
     return list(dict.fromkeys(seeds))
 
 
 def build_specs(data: dict[str, Any], choice: Choice) -> list[RunSpec]:
     """One spec per method and seed; settings checked now, so errors show before queueing."""
     if not choice.methods:
-        raise ValueError("Choose at least one method.")
+        raise ValueError(t("comparison.no_method"))
     if any(registry.get(name).uses_backbone for name in choice.methods):
         from metacore.security import allowed_model_dirs, check_backbone_spec
 
