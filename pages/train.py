@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import comparison, data_view, episodic_view, progress, state, train_view
+from ui import classroom_view, comparison, data_view, episodic_view, progress, state, train_view
+from ui.i18n import t
 
-st.title("Train & compare")
-st.caption("Every method trains on the same split and the same K examples per class, so the "
-           "scores compare like with like. Runs go to one background queue shared by everyone "
-           "on this machine.")
+st.title(t("train.title"))
+st.caption(t("train.caption"))
 
 data = state.dataset()
 loaded = data_view.load(data["path"], data["text_col"], data["label_col"])
 choice = train_view.choice()
+classroom_view.load()  # a classroom link fills (and may lock or hide) the settings
+classroom_view.notes()
 if not loaded.ok:
-    st.error(f"The data `{data['name']}` cannot be used yet; fix it on the Data page.",
-             icon=":material/error:")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    st.error(t("train.bad_data", name=data["name"]), icon=":material/error:")
+    st.page_link("pages/data.py", label=t("train.go_data"), icon=":material/table_view:")
     st.stop()
 
-st.markdown(f"Data: **{data['name']}** · {len(loaded.frame):,} texts · "
-            f"{loaded.frame['label'].nunique()} classes")
+st.markdown(t("train.data_line", name=data["name"], texts=f"{len(loaded.frame):,}",
+              classes=loaded.frame["label"].nunique()))
+classroom_view.preset_picker(data, len(loaded.frame))
 protocol = train_view.protocol()
 if protocol == "episodic":
     ready = episodic_view.form(choice, data, loaded)
-    if st.button("Start episodic comparison", type="primary", disabled=not ready,
+    if st.button(t("train.start_episodic"), type="primary", disabled=not ready,
                  key="ep_start", icon=":material/play_arrow:"):
         episodic_view.start(choice, data)
 else:
@@ -41,7 +42,7 @@ else:
             train_view.estimates(choice, n_train, n_classes)
 
     ready = seeds_ok and bool(choice.methods)
-    if st.button("Start comparison", type="primary", disabled=not ready, key="train_start",
+    if st.button(t("train.start"), type="primary", disabled=not ready, key="train_start",
                  icon=":material/play_arrow:"):
         test = data_view.load(data["test_path"], data["text_col"], data["label_col"]) \
             if data["test_path"] else None
@@ -53,4 +54,5 @@ else:
         except ValueError as exc:
             st.error(str(exc), icon=":material/error:")
 
+classroom_view.share_box(data, split_column="split" in loaded.frame.columns)
 progress.show(state.comparison())

@@ -18,17 +18,31 @@ from metacore.data import DataError, Finding, TextSet
 from metacore.data.episodes import PARTS, ClassSplit, episode_findings, resolve_class_split
 from metacore.episodic import EpisodicSpec, prepare_episodic
 from metacore.methods import registry
+from ui.i18n import t
 
-# Set by the form for every method (EpisodicSpec fills them in), never per method.
+# Set by the form for every method (EpisodicSpec fills them in), never drawn per method. A
+# method's own ``meta_episodes`` in ``EpisodicChoice.configs`` (a preset's budget for it) still
+# wins over the form's number; changing that number drops them.
 EPISODE_FIELDS = ("n_way", "k_shot", "n_query", "meta_episodes")
-SPLIT_KINDS = {"column": "The file's split column", "random": "Random (seeded)",
-               "pick": "Pick the classes"}
-PART_NAMES = {"meta_train": "meta-train (base)", "meta_val": "meta-validation",
-              "novel": "novel (test)"}
+SPLIT_KINDS = ("column", "random", "pick")
 APP_TEST_EPISODES = 100  # the CLI's default is 600; 100 keeps a laptop run to minutes
-# metacore's messages name the CLI's flags; the form's labels say the same in the app
-CLI_WORDS = {"--shots": "K shots", "--queries": "Q queries", "--ways": "N ways",
-             "--classes-split random": "the random class split"}
+
+
+def split_kinds() -> dict[str, str]:
+    """How the classes are split, in the interface language."""
+    return {"column": t("episodic.split.column"), "random": t("episodic.split.random"),
+            "pick": t("episodic.split.pick")}
+
+
+def part_names() -> dict[str, str]:
+    return {"meta_train": t("episodic.part.meta_train"), "meta_val": t("episodic.part.meta_val"),
+            "novel": t("episodic.part.novel")}
+
+
+def cli_words() -> dict[str, str]:
+    """metacore's messages name the CLI's flags; the form's labels say the same in the app."""
+    return {"--shots": t("episodic.shots"), "--queries": t("episodic.queries"),
+            "--ways": t("episodic.ways"), "--classes-split random": t("episodic.random_split")}
 
 
 @dataclass
@@ -79,13 +93,12 @@ def resolve(ch: EpisodicChoice, frame: pd.DataFrame) -> ClassSplit:
     if ch.split == "pick":
         odd = [c for part in PARTS for c in ch.picked.get(part, []) if any(x in c for x in ",;=")]
         if odd:
-            raise DataError(f"Class names with ',', ';' or '=' ({odd[0]!r}) cannot be picked "
-                            "here; use the random split or a split column.")
+            raise DataError(t("episodic.odd_class", name=repr(odd[0])))
     return resolve_class_split(split_text(ch), frame, ch.seed)
 
 
 def app_words(message: str) -> str:
-    for flag, words in CLI_WORDS.items():
+    for flag, words in cli_words().items():
         message = message.replace(flag, words)
     return message
 
@@ -110,24 +123,25 @@ def _feasibility(ch: EpisodicChoice, frame: pd.DataFrame) -> tuple[ClassSplit | 
     meta = [m for m in ch.methods if is_meta_learner(m)]
     if meta and ch.meta_episodes > 0:
         if not split.meta_train:
-            findings.append(Finding("warning", "no_base_classes", "There are no meta-training "
-                                    f"classes, so {', '.join(meta)} will not meta-train."))
+            findings.append(Finding("warning", "no_base_classes", t(
+                "episodic.no_base", methods=", ".join(meta))))
         else:
-            note = f" Meta-learners ({', '.join(meta)}) train on episodes of this shape too."
+            note = " " + t("episodic.shape_too", methods=", ".join(meta))
             findings += [dataclasses.replace(f, message=f.message + note)
                          for f in episode_findings(split.part(everything, "meta_train"),
                                                    **shape, part="the meta-training part")]
         if not split.meta_val:
-            findings.append(Finding("info", "no_val_classes", "No meta-validation classes: "
-                                    "meta-training runs without a validation curve."))
+            findings.append(Finding("info", "no_val_classes", t("episodic.no_val")))
     return split, findings
 
 
 def split_table(split: ClassSplit, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per part: its classes and how many texts they hold."""
-    counts = frame["label"].value_counts()
-    return pd.DataFrame([{"part": PART_NAMES[p], "classes": ", ".join(getattr(split, p)) or "—",
-                          "texts": int(sum(counts.get(c, 0) for c in getattr(split, p)))}
+    counts, names = frame["label"].value_counts(), part_names()
+    return pd.DataFrame([{t("episodic.table.part"): names[p],
+                          t("episodic.table.classes"): ", ".join(getattr(split, p)) or "—",
+                          t("episodic.table.texts"): int(sum(counts.get(c, 0)
+                                                              for c in getattr(split, p)))}
                          for p in PARTS])
 
 
@@ -135,15 +149,17 @@ def build_specs(data: dict[str, Any], ch: EpisodicChoice, *, backbone: str,
                 allow_download: bool, device: str) -> list[EpisodicSpec]:
     """One spec per method; settings checked now, so errors show before queueing."""
     if not ch.methods:
-        raise ValueError("Choose at least one method.")
+        raise ValueError(t("episodic.no_methods"))
     specs = []
     for name in ch.methods:
-        config = {k: v for k, v in ch.configs.get(name, {}).items() if k not in EPISODE_FIELDS}
+        chosen = ch.configs.get(name, {})
+        config = {k: v for k, v in chosen.items() if k not in EPISODE_FIELDS}
         registry.create(name, config)  # raises on a bad setting
         specs.append(EpisodicSpec(
             data=data["path"], method=name, backbone=backbone, method_config=config,
             text_col=data.get("text_col"), label_col=data.get("label_col"), n_way=ch.n_way,
-            k_shot=ch.k_shot, n_query=ch.n_query, meta_train_episodes=ch.meta_episodes,
+            k_shot=ch.k_shot, n_query=ch.n_query,
+            meta_train_episodes=int(chosen.get("meta_episodes", ch.meta_episodes)),
             test_episodes=ch.test_episodes, seed=ch.seed, classes_split=split_text(ch),
             device=device, allow_download=allow_download))
     return specs

@@ -65,9 +65,10 @@ def presets_box() -> None:
             if preset.kind == "sweep":
                 right.button(t("learn.presets.use"), key=f"learn_preset_{preset.name}",
                              on_click=_use_preset, args=(preset.name,))
-            else:  # Train & compare reads the same presets (``apply_preset``)
+            else:  # Train & compare opens with this preset (``?preset=``, ui.classroom)
                 right.page_link("pages/train.py", label=t("learn.presets.train"),
-                                icon=":material/model_training:")
+                                icon=":material/model_training:",
+                                query_params={"preset": preset.name})
                 left.caption(t("learn.presets.settings", methods=", ".join(settings[
                     "methods"]), seeds=len(settings["seeds"])))
     if st.session_state.pop("learn_goto_sweep", False):

@@ -10,6 +10,7 @@ import streamlit as st
 
 from metacore.runs.result import RunResult
 from ui import state
+from ui.i18n import t
 
 
 def model_dir(run_id: str) -> Path | None:
@@ -23,7 +24,7 @@ def result(root: str, run_id: str, status: str) -> RunResult:
     return state.store().get(run_id)
 
 
-@st.cache_resource(show_spinner="Loading the trained model…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _load(run_id: str, directory: str, backbone: str | None, allow_download: bool) -> Any:
     from metacore.methods import load_method
     from metacore.training.context import RunContext
@@ -36,9 +37,14 @@ def _load(run_id: str, directory: str, backbone: str | None, allow_download: boo
 
 def load(res: RunResult) -> tuple[Any, Any]:
     """(method, ctx) of a finished run. Raises ValueError when there is no saved model."""
+    with st.spinner(t("saved_model.loading")):
+        return _loaded(res)
+
+
+def _loaded(res: RunResult) -> tuple[Any, Any]:
     directory = model_dir(res.run_id)
     if directory is None:
-        raise ValueError("This run has no saved model (it failed, or was run without saving).")
+        raise ValueError(t("saved_model.no_model"))
     allow = bool(res.config.get("run", {}).get("allow_download", False))
     return _load(res.run_id, str(directory), res.backbone, allow)
 
@@ -49,9 +55,14 @@ def predict(res: RunResult, texts: list[str]) -> tuple[list[str], np.ndarray]:
     return list(method.classes), np.asarray(method.predict_proba(texts, ctx=ctx))
 
 
-@st.cache_data(show_spinner="Computing t-SNE…", max_entries=16)
 def tsne(root: str, run_id: str) -> dict[str, Any] | None:
     """t-SNE of the projected test texts before and after adaptation (from the saved model)."""
+    with st.spinner(t("saved_model.tsne")):
+        return _tsne(root, run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _tsne(root: str, run_id: str) -> dict[str, Any] | None:
     from sklearn.manifold import TSNE
 
     res = state.store().get(run_id)
@@ -60,7 +71,7 @@ def tsne(root: str, run_id: str) -> dict[str, Any] | None:
     if len(index) < 5:
         return None
     texts = [res.predictions[i]["text"] for i in index]
-    method, ctx = load(res)
+    method, ctx = _loaded(res)  # no spinner inside a cached function: tsne() shows one
     out: dict[str, Any] = {"index": index, "labels": proj.get("labels", [])}
     for view, vectors in (("before", ctx.embed(texts)), ("after", method.embed(texts, ctx=ctx))):
         if vectors is not None:

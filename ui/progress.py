@@ -9,11 +9,19 @@ import streamlit as st
 
 from metacore.reporting import figures
 from ui import state
+from ui.i18n import t
 
 ACTIVE = ("queued", "running")
-BADGES = {"queued": ("gray", "queued"), "running": ("blue", "running"),
-          "completed": ("green", "completed"), "stopped": ("orange", "stopped"),
-          "failed": ("red", "failed"), "interrupted": ("red", "interrupted")}
+COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
+          "failed": "red", "interrupted": "red"}
+
+
+def state_word(name: str) -> str:
+    """A run's state in the interface language."""
+    words = {"queued": t("progress.queued"), "running": t("progress.running"),
+             "completed": t("progress.completed"), "stopped": t("progress.stopped"),
+             "failed": t("progress.failed"), "interrupted": t("progress.interrupted")}
+    return words.get(name, name)
 
 
 def views(run_ids: list[str]) -> list[Any]:
@@ -53,24 +61,24 @@ def _cards(jobs: list[Any], *, live: bool) -> None:
 
 
 def _card(job: Any, *, live: bool) -> None:
-    color, word = BADGES.get(job.state, ("gray", job.state))
+    color, word = COLORS.get(job.state, "gray"), state_word(job.state)
     head, stop = st.columns([6, 1], vertical_alignment="center")
-    seed = f" · seed {job.spec.seed}"
+    seed = " · " + t("progress.seed", seed=job.spec.seed)
     # _where() can hold user input (a typed backbone name): escape everything interpolated.
     head.markdown(f"**{escape(job.method)}**{escape(seed)} &nbsp; :{escape(color)}-badge"
                   f"[{escape(word)}] &nbsp; <span style='color:#6b7280'>{escape(_where(job))}"
                   "</span>", unsafe_allow_html=True)
-    if job.state in ACTIVE and stop.button("Stop", key=f"stop_{job.run_id}",
+    if job.state in ACTIVE and stop.button(t("progress.stop"), key=f"stop_{job.run_id}",
                                            icon=":material/stop_circle:"):
         state.queue().stop(job.run_id, owner=state.owner())
-        st.toast(f"Stopping {job.method}: it keeps what it has learned so far.")
+        st.toast(t("progress.stopping", method=job.method))
     if job.state == "running" and job.testing:
         _testing(job.testing)
     elif job.state == "running" and job.total_steps:
         done = len(job.steps)
-        word = "meta-training episode" if _episodic(job) else "step"
+        key = "progress.episode_of" if _episodic(job) else "progress.step_of"
         st.progress(min(1.0, done / job.total_steps),
-                    text=f"{word} {done} of {job.total_steps}")
+                    text=t(key, done=done, total=job.total_steps))
     if job.error:
         st.error(job.error, icon=":material/error:")
     if job.steps or job.evals:
@@ -87,33 +95,36 @@ def _testing(testing: dict) -> None:
     """Test-episode progress of an episodic run (not training: no loss is drawn for it)."""
     done, total = testing.get("episode", 0), max(1, testing.get("total", 1))
     acc = testing.get("accuracy")
-    so_far = f" · accuracy so far {acc:.1%}" if acc is not None else ""
-    st.progress(min(1.0, done / total), text=f"testing on episodes: {done} of {total}{so_far}")
+    text = t("progress.testing", done=done, total=total)
+    if acc is not None:
+        text += " · " + t("progress.so_far", accuracy=f"{acc:.1%}")
+    st.progress(min(1.0, done / total), text=text)
 
 
 def _where(job: Any) -> str:
     if job.state == "queued":
-        return f"waiting, place {job.position} in the queue"
+        return t("progress.waiting", place=job.position)
     if job.state == "running":
         return f"{job.phase} {job.phase_detail}".strip()
     result = job.result
     if result is not None and "accuracy_mean" in result.metrics:
         m = result.metrics
-        return (f"accuracy {m['accuracy_mean']:.1%} ± {m['accuracy_ci95']:.1%} · macro-F1 "
-                f"{m['macro_f1_mean']:.1%} ± {m['macro_f1_ci95']:.1%} over "
-                f"{m.get('episodes', 0)} episodes")
+        return t("progress.episodic_scores", accuracy=f"{m['accuracy_mean']:.1%}",
+                 accuracy_ci=f"{m['accuracy_ci95']:.1%}", f1=f"{m['macro_f1_mean']:.1%}",
+                 f1_ci=f"{m['macro_f1_ci95']:.1%}", episodes=m.get("episodes", 0))
     if result is not None and result.metrics:
-        return (f"accuracy {result.metrics.get('accuracy', 0):.1%} · macro-F1 "
-                f"{result.metrics.get('macro_f1', 0):.1%} · "
-                f"{result.timing.get('train_s', 0):.1f} s training")
+        return t("progress.scores", accuracy=f"{result.metrics.get('accuracy', 0):.1%}",
+                 f1=f"{result.metrics.get('macro_f1', 0):.1%}",
+                 seconds=f"{result.timing.get('train_s', 0):.1f}")
     return ""
 
 
 def _done(jobs: list[Any]) -> None:
     ok = [j for j in jobs if j.state in ("completed", "stopped")]
     if ok:
-        st.success(f"{len(ok)} of {len(jobs)} run(s) finished.", icon=":material/check_circle:")
-        if st.button("See the results", key="train_open_results", type="primary",
+        st.success(t("progress.finished", done=len(ok), total=len(jobs)),
+                   icon=":material/check_circle:")
+        if st.button(t("progress.see_results"), key="train_open_results", type="primary",
                      icon=":material/leaderboard:"):
             st.session_state[state.RESULTS] = [j.run_id for j in jobs]
             st.switch_page("pages/results.py")
