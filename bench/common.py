@@ -19,6 +19,14 @@ SHARED = Path(os.environ.get("METACORE_DATASETS", ROOT.parent / "shared" / "data
 RESULTS = ROOT / "bench" / "results"
 
 
+def wait_if_paused() -> None:
+    """Between two runs, wait while the file named by ``METACORE_BENCH_PAUSE`` exists, so a
+    timing-sensitive measurement can have the CPU to itself without corrupting a run's time."""
+    flag = os.environ.get("METACORE_BENCH_PAUSE")
+    while flag and Path(flag).exists():
+        time.sleep(2)
+
+
 def dataset_path(name: str) -> str:
     """A sample file name (``sample_data/…``) or a shared benchmark dataset by short name."""
     if (ROOT / name).exists():

@@ -15,7 +15,7 @@ import argparse
 import os
 import time
 
-from common import cap_test, dataset_path, machine, write_json
+from common import cap_test, dataset_path, machine, wait_if_paused, write_json
 
 METHODS = ["tfidf-logreg", "linear-probe", "nearest-centroid", "full-finetune", "lora",
            "protonet", "anil", "fomaml", "maml", "reptile"]
@@ -47,6 +47,7 @@ def main() -> None:
                  "n_classes": len(prepared.train.classes)}
         print(f"{name}: {sizes}, speed {speed.to_dict()} (calibration {calib_s:.1f} s)")
         for method in args.methods:
+            wait_if_paused()
             est = estimate_seconds(method, {}, speed, **sizes)
             result = run_experiment(RunSpec(**{**base.to_dict(), "method": method}),
                                     prepared=prepared, backbone=backbone)

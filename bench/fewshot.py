@@ -13,7 +13,7 @@ import argparse
 import os
 import time
 
-from common import cap_test, dataset_path, machine, mean_sd, write_json
+from common import cap_test, dataset_path, machine, mean_sd, wait_if_paused, write_json
 
 DEFAULT_METHODS = ["tfidf-logreg", "linear-probe", "nearest-centroid", "full-finetune", "lora"]
 LOAD_BEFORE = os.getloadavg()[0]
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> dict:
             prepared = cap_test(prepare_data(base), args.test_cap)
             for method in args.methods:
                 spec = RunSpec(**{**base.to_dict(), "method": method})
+                wait_if_paused()
                 t0 = time.perf_counter()
                 result = run_experiment(spec, prepared=prepared, backbone=backbone)
                 rows.append({"dataset": name, "seed": seed, "method": method,

@@ -14,7 +14,7 @@ import argparse
 import os
 import time
 
-from common import dataset_path, machine, write_json
+from common import dataset_path, machine, wait_if_paused, write_json
 
 # maml adapts only the head here (the "head scope"); the rest use their defaults.
 METHODS = {
@@ -52,6 +52,7 @@ def main() -> None:
         for name in args.methods:
             spec = EpisodicSpec(**{**base.to_dict(), "method": name,
                                    "method_config": METHODS.get(name, {})})
+            wait_if_paused()
             t0 = time.perf_counter()
             r = run_episodic(spec, data=data, backbone=backbone)
             m = r.metrics

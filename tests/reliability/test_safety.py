@@ -300,3 +300,19 @@ def test_the_app_refuses_a_folder_outside_and_queues_nothing(tmp_path, monkeypat
     from ui import state
 
     assert state.queue().jobs() == []
+
+
+def test_server_binds_to_localhost_and_keeps_xsrf_and_cors() -> None:
+    """The app listens on this machine only by default, and Streamlit's XSRF protection and
+    CORS checks are never turned off (in the config or by the start script)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; 3.10 checks the text below
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    server = config["server"]
+    assert server["address"] in {"localhost", "127.0.0.1"}
+    assert server.get("enableXsrfProtection", True) is True
+    assert server.get("enableCORS", True) is True
+    script = (root / "scripts" / "app.sh").read_text(encoding="utf-8")
+    for flag in ("enableXsrfProtection", "enableCORS", "ENABLE_XSRF", "ENABLE_CORS"):
+        assert flag not in script

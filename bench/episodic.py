@@ -1,0 +1,77 @@
+"""Meta-training speed: episodes per second of each meta-learner on one backbone and device.
+
+    python bench/episodic.py                                   # MiniLM, the CPU, 5-way 5-shot
+    python bench/episodic.py --device cuda --backbone random-init:minilm --episodes 50
+
+Episodes are drawn from the ``meta_train`` classes of ``--data`` (default: Reuters, Bao et al.
+split; real texts, so real lengths), 5-way 5-shot 5-query unless told otherwise, with each
+method's default settings (``maml``: second order through the top layer). The clock starts
+after two warm-up episodes. Prints episodes per second, texts per second and seconds per
+episode per method; writes bench/results/episodic-<device>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from common import dataset_path, machine, wait_if_paused, write_json
+
+METHODS = ["protonet", "anil", "fomaml", "maml", "reptile"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="reuters_bao")
+    p.add_argument("--methods", nargs="+", default=METHODS)
+    p.add_argument("--backbone", default="minilm")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--episodes", type=int, default=10, help="timed episodes per method")
+    p.add_argument("--ways", type=int, default=5)
+    p.add_argument("--shots", type=int, default=5)
+    p.add_argument("--queries", type=int, default=5)
+    args = p.parse_args()
+
+    import torch
+
+    from metacore.backbones import load_backbone
+    from metacore.data import TextSet, load_dataset
+    from metacore.methods import registry
+    from metacore.training.context import EmbeddingCache, RunContext
+
+    backbone = load_backbone(args.backbone)
+    frame = load_dataset(dataset_path(args.data)).frame
+    if "split" in frame:
+        frame = frame[frame["split"].str.lower() == "meta_train"]
+    base = TextSet(tuple(frame["text"]), tuple(frame["label"]))
+    shape = {"n_way": args.ways, "k_shot": args.shots, "n_query": args.queries,
+             "val_episodes": 0}
+    rows = []
+    for name in args.methods:
+        wait_if_paused()
+        ctx = RunContext(backbone=backbone, seed=0, cache=EmbeddingCache(),
+                         device=torch.device(args.device))
+        times = {}
+        for episodes in (2, 2 + args.episodes):  # the difference excludes set-up and warm-up
+            method = registry.create(name, {**shape, "meta_episodes": episodes})
+            t0 = time.perf_counter()
+            method.meta_train(base, val=None, ctx=ctx)
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times[episodes] = time.perf_counter() - t0
+        seconds = max(1e-9, times[2 + args.episodes] - times[2])
+        texts = args.ways * (args.shots + args.queries)
+        rows.append({"method": name, "episodes": args.episodes, "seconds": seconds,
+                     "episodes_per_s": args.episodes / seconds,
+                     "texts_per_s": args.episodes * texts / seconds,
+                     "load": os.getloadavg()[0]})
+        print(f"{name:10s} {rows[-1]['episodes_per_s']:6.2f} episodes/s  "
+              f"{rows[-1]['texts_per_s']:7.1f} texts/s  {seconds / args.episodes:5.2f} s/episode"
+              f"  load {rows[-1]['load']:.1f}", flush=True)
+        write_json(f"episodic-{args.device.split(':')[0]}.json",
+                   {"args": vars(args), "machine": machine(), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
