@@ -12,7 +12,7 @@ import streamlit as st
 from metacore.data import LoadedData, load_dataset, read_table
 from metacore.reporting import figures
 from ui import state
-from ui.i18n import t
+from ui.i18n import LANGUAGES, t
 from ui.translate import figure_labels, finding_message, finding_rows
 
 # "xls" is accepted so that the engine can say what to do with it (save as .xlsx) instead of
@@ -60,7 +60,12 @@ def raw_columns(path: str) -> list[str]:
 def choose_source(data: dict[str, Any]) -> None:
     """Sample or upload; updates ``data`` in place (path, name, kind)."""
     options = [t("data.source_sample"), t("data.source_upload")]
-    kind = st.radio(t("data.source"), options, index=0 if data["kind"] == "sample" else 1,
+    index = 0 if data["kind"] == "sample" else 1
+    stored = st.session_state.get("data_source")
+    if stored is not None and stored not in options:  # the language changed: keep the choice
+        index = int(stored in {t("data.source_upload", lang=lang) for lang in LANGUAGES})
+        del st.session_state["data_source"]
+    kind = st.radio(t("data.source"), options, index=index,
                     horizontal=True, key="data_source", label_visibility="collapsed")
     if kind == options[0]:
         names = sample_names()

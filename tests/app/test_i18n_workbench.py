@@ -101,6 +101,16 @@ def test_session_language(home) -> None:
     assert at.title[0].value == "Data"
 
 
+def test_switching_language_keeps_the_data_source(home) -> None:
+    at = _app(home)
+    at.run()
+    at.radio(key="data_source").set_value("Upload a file").run()
+    at.session_state["lang"] = "zh"
+    at.run()
+    _clean(at)
+    assert at.radio(key="data_source").value == "上传文件"
+
+
 def test_teaching_switch_and_sidebar_switch_agree(home) -> None:
     at = _app(home)
     at.switch_page("pages/learn.py").run()
