@@ -36,10 +36,14 @@ else:
         train_view.methods(choice)
     with right:
         seeds_ok = train_view.run_settings(choice, data)
-        n_classes = loaded.frame["label"].nunique()
-        n_train = n_classes * choice.shots if choice.shots else int(len(loaded.frame) * 0.7)
+        frame = loaded.frame
+        n_classes = frame["label"].nunique()
+        n_test = 0 if data["test_path"] else int(len(frame) * data["test_size"])
+        n_val = int((len(frame) - n_test) * data["val_size"])
+        n_train = n_classes * choice.shots if choice.shots else len(frame) - n_test - n_val
         if choice.methods:
-            train_view.estimates(choice, n_train, n_classes)
+            train_view.estimates(choice, n_train, n_classes, n_val=n_val, n_test=n_test,
+                                 texts=frame["text"].head(16).tolist())
 
     ready = seeds_ok and bool(choice.methods)
     if st.button(t("train.start"), type="primary", disabled=not ready, key="train_start",

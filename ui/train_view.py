@@ -7,6 +7,7 @@ leave it out (``hide=advanced`` / ``hide=settings``); the values then come from 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -198,8 +199,8 @@ def run_settings(ch: comparison.Choice, data: dict[str, Any]) -> bool:
     device(c, ch, key="train_device")
     try:
         ch.seeds = comparison.parse_seeds(seeds)
-    except ValueError:
-        b.error(t("train.run.seeds_error"))
+    except ValueError as exc:  # in the interface language (ui.comparison)
+        b.error(str(exc))
         return False
     return True
 
@@ -215,8 +216,10 @@ def device(where: Any, ch: comparison.Choice, *, key: str) -> None:
     where.caption(t("train.run.detected", device=state.device_label()))
 
 
-def estimates(ch: comparison.Choice, n_train: int, n_classes: int) -> None:
-    """Time, memory and trainable parameters per method, before anything runs."""
+def estimates(ch: comparison.Choice, n_train: int, n_classes: int, *, n_val: int = 0,
+              n_test: int = 0, texts: Sequence[str] = ()) -> None:
+    """Time, memory and trainable parameters per method, before anything runs (``texts``: a
+    few of the user's, to time the backbone on texts of their length)."""
     specs = {s.name: s for s in registry.available()}
     needs = any(specs[m].uses_backbone for m in ch.methods)
     try:
@@ -229,7 +232,7 @@ def estimates(ch: comparison.Choice, n_train: int, n_classes: int) -> None:
     for name in ch.methods:
         config = specs[name].config_cls.from_dict(ch.configs.get(name, {})).to_dict()
         est = estimate.estimate(specs[name], config, bb, n_train=n_train, n_classes=n_classes,
-                                gpu=gpu)
+                                gpu=gpu, n_val=n_val, n_test=n_test, texts=texts)
         engine = estimate.engine_estimate(name, config, bb)
         memory = engine["bytes"] / 2**20 if engine.get("bytes") else est.memory_mb
         count = engine.get("trainable_params", est.trainable)
