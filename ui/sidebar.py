@@ -38,20 +38,20 @@ def remember_language() -> None:
 def language_switch() -> None:
     """English / 中文; the teaching pages' own switches follow it (and it follows them)."""
     current = language()
-    if st.session_state.get(SWITCH) != current:  # changed elsewhere: show the language in use
-        st.session_state.pop(SWITCH, None)
-    st.segmented_control(t("common.language"), list(LANGUAGES), default=current,
-                         format_func=LANGUAGES.get, key=SWITCH, on_change=_switched,
-                         label_visibility="collapsed")
+    if st.session_state.get(SWITCH) != current:  # first run, or changed on a teaching page:
+        st.session_state[SWITCH] = current  # set through the state so the browser shows it
+    st.segmented_control(t("common.language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                         key=SWITCH, on_change=_switched, label_visibility="collapsed")
 
 
 def _switched() -> None:
     picked = st.session_state.get(SWITCH)
     if picked not in LANGUAGES:  # the chosen option clicked again: keep the language
+        st.session_state[SWITCH] = language()
         return
     set_language(picked)
     for key in [k for k in st.session_state if str(k).startswith("lang_") and k != SWITCH]:
-        del st.session_state[key]  # a teaching page's switch starts from the new language
+        st.session_state[key] = picked  # a teaching page's switch shows the new language
 
 
 def _queue_line(owner: str) -> None:
