@@ -36,6 +36,9 @@ OVERHEAD: dict[str, float] = {
     "protonet": 1.0, "anil": 1.0, "fomaml": 1.6, "maml": 2.0, "reptile": 1.0,
 }
 EPISODIC = {"protonet", "anil", "fomaml", "maml", "reptile"}
+# Methods that embed with the frozen backbone through the process-wide embedding cache: in one
+# comparison only the first of them pays for embedding the texts.
+FROZEN = {"linear-probe", "nearest-centroid"}
 _LOCK = threading.Lock()
 _SPEEDS: dict[tuple, Speed] = {}
 
@@ -131,7 +134,7 @@ def _measure(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor,
     return fwd, bwd
 
 
-def _timed(fn, dev: torch.device, repeats: int = 2) -> float:
+def _timed(fn, dev: torch.device, repeats: int = 3) -> float:
     """Best of ``repeats`` timed calls after one warm-up call."""
 
     def sync() -> None:
@@ -211,3 +214,21 @@ def estimate_seconds(method: str, config: Mapping[str, Any] | None, speed: Speed
     full = spec.config_cls.from_dict(dict(config or {})).to_dict()
     w = work(method, full, n_train=n_train, n_val=n_val, n_test=n_test, n_classes=n_classes)
     return w.seconds(speed if spec.uses_backbone else None, OVERHEAD.get(method, 1.0))
+
+
+def estimate_comparison(methods: Sequence[str], configs: Mapping[str, Mapping[str, Any]],
+                        speed: Speed | None, *, n_train: int, n_val: int, n_test: int,
+                        n_classes: int, cached: bool = False) -> dict[str, float]:
+    """Expected seconds per method (one seed) when ``methods`` run one after another, as the
+    app's queue runs a comparison: frozen-backbone methods after the first find the texts'
+    embeddings cached (``cached``: the texts were embedded before, by an earlier run)."""
+    sizes = {"n_train": n_train, "n_val": n_val, "n_test": n_test, "n_classes": n_classes}
+    out, embedded = {}, cached
+    for name in methods:
+        seconds = estimate_seconds(name, configs.get(name), speed, **sizes)
+        if name in FROZEN:
+            if embedded:
+                seconds = work(name, {}, **sizes).fixed_s
+            embedded = True
+        out[name] = seconds
+    return out

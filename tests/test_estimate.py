@@ -70,3 +70,17 @@ def test_trainable_estimate_matches_the_fitted_method(tiny, name) -> None:
     actual = method.parameter_counts()["trainable"]
     counted = estimate_memory(name, config, tiny, n_classes=3)["trainable_params"]
     assert abs(counted - actual) <= 0.1 * actual, (counted, actual)
+
+
+def test_comparison_counts_the_shared_embedding_cache_once() -> None:
+    speed = estimate.Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
+    sizes = {"n_train": 72, "n_val": 35, "n_test": 69, "n_classes": 9}
+    alone = estimate.estimate_seconds("nearest-centroid", {}, speed, **sizes)
+    both = estimate.estimate_comparison(["linear-probe", "nearest-centroid", "protonet"], {},
+                                        speed, **sizes)
+    assert both["linear-probe"] == pytest.approx(alone)
+    assert both["nearest-centroid"] < alone / 3
+    assert both["protonet"] == pytest.approx(
+        estimate.estimate_seconds("protonet", {}, speed, **sizes))
+    warm = estimate.estimate_comparison(["linear-probe"], {}, speed, cached=True, **sizes)
+    assert warm["linear-probe"] < alone / 3
