@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import sidebar
+from ui import access, sidebar
 from ui.i18n import t
 
 st.set_page_config(page_title=t("app.page_title"), page_icon=":material/science:",
@@ -30,6 +30,8 @@ LEARN_PAGES = [  # the teaching pages
     st.Page("pages/add_class.py", title=t("nav.add_class"), icon=":material/add_circle:"),
 ]
 
-page = st.navigation({t("nav.workbench"): PAGES, t("nav.section"): LEARN_PAGES})
+page = st.navigation({t("nav.workbench"): PAGES, t("nav.section"): LEARN_PAGES},
+                     position="hidden" if access.locked() else "sidebar")
+access.gate()  # METACORE_PASSWORD set by the operator: nothing renders before it is given
 sidebar.render()
 page.run()
