@@ -89,16 +89,16 @@ def shape(ep: EpisodicChoice, ch: comparison.Choice) -> None:
         t("episodic.meta_episodes"), 0, 20_000, ep.meta_episodes, key="ep_meta_episodes",
         help=t("episodic.meta_episodes_help"), on_change=_drop_method_budgets,
         disabled=mode.locks("episodes")))
-    budgets = {m: v["meta_episodes"] for m, v in ep.configs.items()
-               if m in ep.methods and "meta_episodes" in v}
-    if budgets:
-        a.caption(t("episodic.budgets", budgets=", ".join(f"{m} {n}"
-                                                           for m, n in budgets.items())))
     ep.test_episodes = int(b.number_input(
         t("episodic.test_episodes"), 10, 5_000, ep.test_episodes, key="ep_test_episodes",
         help=t("episodic.test_episodes_help"), disabled=mode.locks("test_episodes")))
     ep.seed = int(c.number_input(t("episodic.seed"), 0, 10_000, ep.seed, key="ep_seed",
                                  help=t("episodic.seed_help"), disabled=mode.locks("seeds")))
+    budgets = {m: v["meta_episodes"] for m, v in ep.configs.items()
+               if m in ep.methods and "meta_episodes" in v}
+    if budgets:
+        st.caption(t("episodic.budgets", budgets=", ".join(f"{m} {n}"
+                                                            for m, n in budgets.items())))
     train_view.device(st, ch, key="ep_device")
 
 
