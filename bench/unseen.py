@@ -3,8 +3,9 @@ drawn only from the meta_test classes, after meta-training on the meta_train cla
 
     python bench/unseen.py --shots 1 5 --test-episodes 600
 
-Every method sees the same 600 test episodes (seeded). Prints mean accuracy ± 95% CI and
-macro-F1 per method and shot count, with meta-training and testing time; writes
+Every method sees the same 600 test episodes (seeded), 15 queries per class; meta-training
+episodes use the methods' own 5 queries per class (--train-queries). Prints mean accuracy
+± 95% CI and macro-F1 per method and shot count, with meta-training and testing time; writes
 bench/results/unseen.json. ``linear-probe`` is fitted on each episode's support set.
 """
 
@@ -34,13 +35,16 @@ def main() -> None:
     p.add_argument("--methods", nargs="+", default=list(METHODS))
     p.add_argument("--shots", type=int, nargs="+", default=[1, 5])
     p.add_argument("--ways", type=int, default=5)
-    p.add_argument("--queries", type=int, default=15)
+    p.add_argument("--queries", type=int, default=15, help="queries per class, test episodes")
+    p.add_argument("--train-queries", type=int, default=5,
+                   help="queries per class in meta-training episodes (the methods' default)")
     p.add_argument("--test-episodes", type=int, default=600)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tag", default="", help="suffix of the JSON file name")
     args = p.parse_args()
     from metacore.backbones import load_backbone
     from metacore.episodic import EpisodicSpec, prepare_episodic, run_episodic
+    from metacore.methods import registry
 
     backbone = load_backbone("minilm")
     rows = []
@@ -50,8 +54,10 @@ def main() -> None:
                             test_episodes=args.test_episodes, seed=args.seed)
         data = prepare_episodic(base)
         for name in args.methods:
-            spec = EpisodicSpec(**{**base.to_dict(), "method": name,
-                                   "method_config": METHODS.get(name, {})})
+            config = dict(METHODS.get(name, {}))
+            if registry.get(name).episodic:  # meta-training episodes: the method's own queries
+                config["n_query"] = args.train_queries
+            spec = EpisodicSpec(**{**base.to_dict(), "method": name, "method_config": config})
             wait_if_paused()
             t0 = time.perf_counter()
             r = run_episodic(spec, data=data, backbone=backbone)
