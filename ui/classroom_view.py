@@ -242,6 +242,6 @@ def _base_url() -> str:
     if not url.startswith(("http://", "https://")):
         return ""
     head, _, last = url.rstrip("/").rpartition("/")
-    pages = {p.stem for p in (state.REPO / "pages").glob("*.py")}
+    pages = {p.stem for p in (state.REPO / "app_pages").glob("*.py")}
     root = head if last in pages and "//" in head else url.rstrip("/")  # the session's page
     return f"{root}/train"

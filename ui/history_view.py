@@ -50,7 +50,7 @@ def actions(selected: list[str], runs: list[Any]) -> None:
     if a.button(t("history.open"), key="history_open", type="primary",
                 icon=":material/leaderboard:", disabled=not selected):
         st.session_state[state.RESULTS] = selected
-        st.switch_page("pages/results.py")
+        st.switch_page("app_pages/results.py")
     mine = {s.run_id: s for s in runs if s.owner == state.owner()}
     share = not selected or not all(mine[r].shared for r in selected if r in mine)
     if b.button(t("history.share") if share else t("history.unshare"), key="history_share",

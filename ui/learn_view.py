@@ -66,13 +66,13 @@ def presets_box() -> None:
                 right.button(t("learn.presets.use"), key=f"learn_preset_{preset.name}",
                              on_click=_use_preset, args=(preset.name,))
             else:  # Train & compare opens with this preset (``?preset=``, ui.classroom)
-                right.page_link("pages/train.py", label=t("learn.presets.train"),
+                right.page_link("app_pages/train.py", label=t("learn.presets.train"),
                                 icon=":material/model_training:",
                                 query_params={"preset": preset.name})
                 left.caption(t("learn.presets.settings", methods=", ".join(settings[
                     "methods"]), seeds=len(settings["seeds"])))
     if st.session_state.pop("learn_goto_sweep", False):
-        st.switch_page("pages/sweep.py")
+        st.switch_page("app_pages/sweep.py")
 
 
 def _use_preset(name: str) -> None:
@@ -215,7 +215,7 @@ def small_k(les: Lesson, td: teach_state.TeachData) -> None:
         text.success(t("learn.smallk.from_sweep"), icon=":material/show_chart:")
     figure.plotly_chart(figs.sweep_figure(summary, title, height=380), theme=None,
                         key="learn_fig_smallk")
-    text.page_link("pages/sweep.py", label=t("learn.smallk.link"), icon=":material/show_chart:")
+    text.page_link("app_pages/sweep.py", label=t("learn.smallk.link"), icon=":material/show_chart:")
 
 
 def _last_full_sweep(td: teach_state.TeachData) -> pd.DataFrame | None:
@@ -246,7 +246,7 @@ def next_steps() -> None:
     cols = st.columns(4)
     for col, (page, icon) in zip(cols, PAGE_ICONS.items()):
         with col.container(border=True):
-            st.page_link(f"pages/{page}.py", label=t(f"nav.{page}"), icon=icon)
+            st.page_link(f"app_pages/{page}.py", label=t(f"nav.{page}"), icon=icon)
             st.caption(t(f"learn.next.{page}"))
 
 

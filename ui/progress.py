@@ -127,4 +127,4 @@ def _done(jobs: list[Any]) -> None:
         if st.button(t("progress.see_results"), key="train_open_results", type="primary",
                      icon=":material/leaderboard:"):
             st.session_state[state.RESULTS] = [j.run_id for j in jobs]
-            st.switch_page("pages/results.py")
+            st.switch_page("app_pages/results.py")

@@ -100,7 +100,7 @@ def data_line(td: TeachData) -> None:
         st.warning(t("common.data_fallback", name=td.name), icon=":material/warning:")
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.markdown(line)
-    right.page_link("pages/data.py", label=t("common.change_data"),
+    right.page_link("app_pages/data.py", label=t("common.change_data"),
                     icon=":material/table_view:")
 
 

@@ -19,7 +19,7 @@ def _open(home, params: dict[str, str] | None = None):
 
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.query_params.update(params or {})
     at.run()
     _clean(at)
@@ -155,8 +155,8 @@ def test_classroom_link_locks_and_hides(home) -> None:
     assert not any(k.endswith("__advanced") for k in keys)
     assert at.info and not at.button(key="train_start").disabled
     # a visit to another page clears the URL: the link's settings come back with the page
-    at.switch_page("pages/results.py").run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/results.py").run()
+    at.switch_page("app_pages/train.py").run()
     _clean(at)
     assert at.query_params["lock"] == ["1"] or at.query_params["lock"] == "1"
     assert at.multiselect(key="train_methods").disabled

@@ -16,7 +16,7 @@ def at(home):
 
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
-    app.switch_page("pages/train.py").run()
+    app.switch_page("app_pages/train.py").run()
     return app
 
 

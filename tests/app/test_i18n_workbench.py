@@ -60,7 +60,7 @@ def test_page_renders_in_chinese_from_the_url(home, page) -> None:
     at = _app(home, lang="zh")
     at.run()
     if page != "data":
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     _clean(at)
     assert at.title[0].value == PAGES[page]
     assert CJK.search(at.caption[0].value)
@@ -84,7 +84,7 @@ def test_sidebar_switch(home) -> None:
     assert at.title[0].value == "数据"
     assert at.radio(key="data_source").value == "内置样例"
     assert at.metric[0].label == "样本数"
-    at.switch_page("pages/history.py").run()  # the choice follows to the next page
+    at.switch_page("app_pages/history.py").run()  # the choice follows to the next page
     _clean(at)
     assert at.title[0].value == "历史"
     assert at.query_params["lang"] in ("zh", ["zh"])
@@ -113,7 +113,7 @@ def test_switching_language_keeps_the_data_source(home) -> None:
 
 def test_teaching_switch_and_sidebar_switch_agree(home) -> None:
     at = _app(home)
-    at.switch_page("pages/learn.py").run()
+    at.switch_page("app_pages/learn.py").run()
     at.button_group(key="lang_learn").set_value("zh").run()
     _clean(at)
     assert at.session_state["lang"] == "zh"
@@ -121,7 +121,7 @@ def test_teaching_switch_and_sidebar_switch_agree(home) -> None:
     _clean(at)
     assert at.session_state["lang"] == "zh"
     assert at.title[0].value == "学习：元学习是怎样工作的"
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert at.title[0].value == "数据"
 
 
@@ -131,13 +131,13 @@ def test_results_history_playground_with_a_run_in_chinese(home) -> None:
     at = _app(home, lang="zh")
     at.run()
     RunStore(home).record_result(_result(), owner=at.session_state["owner"])
-    at.switch_page("pages/results.py").run()
+    at.switch_page("app_pages/results.py").run()
     _clean(at)
     assert [h.value for h in at.subheader][:2] == ["排行榜", "训练曲线"]
     board = at.dataframe[0].value
     assert board["status"].tolist() == ["已完成"]
     assert at.selectbox(key="results_true").label == "真实类别"
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     _clean(at)
     assert at.dataframe[0].value["status"].tolist() == ["已完成"]
     assert at.button(key="history_open").label == "在“结果”中打开"

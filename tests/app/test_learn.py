@@ -24,7 +24,7 @@ def at(home):
 
 
 def _open(at, page: str):
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     _clean(at)
     return at
 

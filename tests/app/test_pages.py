@@ -51,7 +51,7 @@ def test_bad_upload_shows_message_not_traceback(at, home) -> None:
 
 
 def test_train_page_widgets(at) -> None:
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     _clean(at)
     assert at.selectbox(key="train_backbone").value.startswith("Bundled MiniLM")
     assert "linear-probe" in at.multiselect(key="train_methods").value
@@ -61,14 +61,14 @@ def test_train_page_widgets(at) -> None:
 
 
 def test_train_settings_form_has_help(at) -> None:
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     widget = at.number_input(key="cfg_linear-probe_c")
     assert widget.help
 
 
 @pytest.mark.parametrize("page", ["results", "playground", "history"])
 def test_empty_pages_explain_themselves(at, page) -> None:
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     _clean(at)
     assert at.info
 
@@ -89,7 +89,7 @@ def test_comparison_reaches_results_playground_history(at) -> None:
 
     at.session_state["train_choice"] = Choice(methods=["tfidf-logreg", "linear-probe"],
                                               backbone="tiny", shots=4)
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     at.button(key="train_start").click().run()
     _clean(at)
     assert len(at.session_state["comparison"]) == 2
@@ -100,12 +100,12 @@ def test_comparison_reaches_results_playground_history(at) -> None:
     assert set(board["method"]) == {"tfidf-logreg", "linear-probe"}
     assert board["accuracy"].notna().all()
     assert at.selectbox(key="results_true").value
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("app_pages/playground.py").run()
     at.text_area(key="play_text").set_value("where is my parcel").run()
     at.button(key="play_predict").click().run()
     _clean(at)
     assert at.metric[0].value
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     _clean(at)
     assert len(at.dataframe[0].value) == 2
 
@@ -115,7 +115,7 @@ def test_data_choice_survives_a_reload(at, home) -> None:
 
     at.selectbox(key="data_sample").set_value("support_intents_zh.csv").run()
     at.slider(key="data_test_size").set_value(0.3).run()
-    at.switch_page("pages/train.py").run()  # a page switch clears the URL: it is put back
+    at.switch_page("app_pages/train.py").run()  # a page switch clears the URL: it is put back
     _clean(at)
     params = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
     assert params["data"] == "sample:support_intents_zh.csv"
@@ -147,18 +147,18 @@ def test_reload_finds_a_running_comparison_again(at) -> None:
 
     at.session_state["train_choice"] = Choice(methods=["tfidf-logreg"], backbone="tiny",
                                               shots=4)
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     at.button(key="train_start").click().run()
     run_ids = list(at.session_state["comparison"])
     owner = at.session_state["owner"]
     fresh = AppTest.from_file(APP, default_timeout=90)  # a reload: a new session, same URL
     fresh.query_params["owner"] = owner
     fresh.run()
-    fresh.switch_page("pages/train.py").run()
+    fresh.switch_page("app_pages/train.py").run()
     _clean(fresh)
     assert fresh.session_state["comparison"] == run_ids
     _wait_for(fresh, "train_open_results")
     stranger = AppTest.from_file(APP, default_timeout=90)  # another owner finds nothing
     stranger.run()
-    stranger.switch_page("pages/train.py").run()
+    stranger.switch_page("app_pages/train.py").run()
     assert stranger.session_state["comparison"] == []

@@ -20,7 +20,7 @@ from metacore.security import (
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = sorted((ROOT / "metacore").rglob("*.py"))
-APP = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
+APP = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
        *sorted((ROOT / "ui").rglob("*.py"))]
 XSS_TEXT = "<img src=x onerror=alert(1)>"
 XSS_LABEL = "<b>x</b>"
@@ -150,13 +150,13 @@ def test_hostile_text_and_label_are_never_html_in_the_app(tmp_path, monkeypatch)
     preview = at.dataframe[0].value
     assert XSS_TEXT + " number 0" in set(preview["text"]) and XSS_LABEL in set(preview["label"])
     at.session_state["train_choice"] = Choice(methods=["tfidf-logreg"], shots=4)
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     at.button(key="train_start").click().run()
     run_id = at.session_state["comparison"][0]
     from ui import state
 
     state.queue().wait(run_id, 120)
-    for page in ("pages/train.py", "pages/results.py", "pages/history.py"):
+    for page in ("app_pages/train.py", "app_pages/results.py", "app_pages/history.py"):
         at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
         _no_html(at)
@@ -290,7 +290,7 @@ def test_the_app_refuses_a_folder_outside_and_queues_nothing(tmp_path, monkeypat
     at.session_state["train_choice"] = Choice(methods=["linear-probe"], backbone="/etc",
                                               allow_download=True)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert at.text_input(key="train_backbone_id").value == "/etc"
     assert at.checkbox(key="train_download").disabled  # downloads are the operator's call
     assert any("not in a folder this server allows" in e.value for e in at.error)

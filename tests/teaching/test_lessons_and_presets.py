@@ -95,7 +95,7 @@ def test_every_interface_string_exists_in_both_languages() -> None:
     for key in en:  # placeholders agree, so a translation never drops a value
         assert set(re.findall(r"{(\w+)}", en[key])) == set(re.findall(r"{(\w+)}", zh[key])), key
     used = set()
-    files = [*ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
+    files = [*ROOT.glob("ui/*.py"), *ROOT.glob("app_pages/*.py"), ROOT / "app.py"]
     for path in files:
         used |= set(re.findall(r"""\bt\(\s*f?["']([\w.\-]+)["']""", path.read_text()))
     missing = sorted(k for k in used if k not in en and "{" not in k)

@@ -17,7 +17,7 @@ classroom_view.load()  # a classroom link fills (and may lock or hide) the setti
 classroom_view.notes()
 if not loaded.ok:
     st.error(t("train.bad_data", name=data["name"]), icon=":material/error:")
-    st.page_link("pages/data.py", label=t("train.go_data"), icon=":material/table_view:")
+    st.page_link("app_pages/data.py", label=t("train.go_data"), icon=":material/table_view:")
     st.stop()
 
 st.markdown(t("train.data_line", name=data["name"], texts=f"{len(loaded.frame):,}",

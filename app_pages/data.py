@@ -19,5 +19,5 @@ data_view.show_findings(loaded.findings + data_view.test_findings(data))
 if loaded.ok and not loaded.frame.empty:
     data_view.overview(loaded)
     data_view.split_settings(data, loaded)
-    st.page_link("pages/train.py", label=t("data.next"), icon=":material/arrow_forward:")
+    st.page_link("app_pages/train.py", label=t("data.next"), icon=":material/arrow_forward:")
 state.remember_dataset()  # in the URL, so a reload keeps the file and its settings

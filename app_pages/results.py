@@ -13,7 +13,7 @@ st.caption(t("results.caption"))
 results = results_view.pick_runs(state.owner())
 if not results:
     st.info(t("results.none"), icon=":material/info:")
-    st.page_link("pages/train.py", label=t("nav.train"), icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label=t("nav.train"), icon=":material/model_training:")
     st.stop()
 
 st.subheader(t("results.leaderboard"))
