@@ -316,3 +316,12 @@ def test_server_binds_to_localhost_and_keeps_xsrf_and_cors() -> None:
     script = (root / "scripts" / "app.sh").read_text(encoding="utf-8")
     for flag in ("enableXsrfProtection", "enableCORS", "ENABLE_XSRF", "ENABLE_CORS"):
         assert flag not in script
+
+
+def test_no_pages_folder_that_streamlit_would_serve_around_app_py() -> None:
+    """Streamlit serves the files of a ``pages/`` folder next to the main script directly (the
+    old multipage mode) to the first visitor of a fresh server who opens a sub-page link,
+    skipping app.py and its password gate; the pages live in ``app_pages/`` instead."""
+    root = Path(__file__).resolve().parents[2]
+    assert not (root / "pages").exists()
+    assert "app_pages/data.py" in (root / "app.py").read_text(encoding="utf-8")
