@@ -1,16 +1,19 @@
-"""Time, memory and trainable-parameter estimates shown before a run starts.
+"""Time, memory and trainable-parameter estimates shown before a comparison starts.
 
-Time comes from ``metacore.estimate``: the encoder passes a run makes, counted from its
+Time comes from ``metacore.estimate``: the encoder passes each run makes, counted from its
 settings and the data sizes, times this device's speed measured once per process on texts
-like the user's. Memory and trainable parameters come from ``metacore.memory``; the simple
-fallbacks here only cover a backbone that cannot be measured.
+like the user's; frozen-backbone methods after the first reuse its cached embeddings. Memory
+and trainable parameters come from ``metacore.memory``. Nothing here may block a run: what
+cannot be estimated shows as unknown, with a note.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from ui.i18n import t
 
 TOKENS_PER_TEXT = 32
 
@@ -19,34 +22,44 @@ TOKENS_PER_TEXT = 32
 class Estimate:
     method: str
     trainable: int | None
-    seconds: float
-    memory_mb: float
+    seconds: float | None
+    memory_mb: float | None
     note: str = ""
 
 
-def estimate(spec: Any, config: dict[str, Any], backbone: Any, *, n_train: int,
-             n_classes: int, gpu: bool = False, n_val: int = 0, n_test: int = 0,
-             texts: Sequence[str] = ()) -> Estimate:
-    """Expected seconds of one run (one seed) of ``spec``, with memory and trainable params."""
+def estimate_all(specs: Mapping[str, Any], methods: Sequence[str],
+                 configs: Mapping[str, Mapping[str, Any]], backbone: Any, *, n_train: int,
+                 n_classes: int, n_val: int = 0, n_test: int = 0, gpu: bool = False,
+                 texts: Sequence[str] = ()) -> list[Estimate]:
+    """One ``Estimate`` per method of a comparison (seconds for one seed), in order."""
     from metacore import estimate as engine
 
     sizes = {"n_train": n_train, "n_val": n_val, "n_test": n_test, "n_classes": n_classes}
-    if not spec.uses_backbone or backbone is None:
-        seconds = engine.estimate_seconds(spec.name, config, None, **sizes)
-        return Estimate(spec.name, None, seconds, 50 + n_train * 0.05,
-                        "closed form, no neural net")
     speed, note = None, ""
-    try:
-        import torch
+    if backbone is not None and any(specs[m].uses_backbone for m in methods):
+        try:
+            import torch
 
-        device = "cuda" if gpu and torch.cuda.is_available() else "cpu"
-        speed = engine.calibrate(backbone, texts or ["a short example text"] * 8, device)
-    except Exception as exc:  # noqa: BLE001 - an estimate must never block a run
-        note = f"speed not measured ({type(exc).__name__})"
-    seconds = engine.estimate_seconds(spec.name, config, speed, **sizes) if speed else 0.0
-    memory = engine_estimate(spec.name, config, backbone, n_classes=n_classes)
-    return Estimate(spec.name, memory.get("trainable_params"), seconds,
-                    memory.get("bytes", 0) / 2**20, note)
+            device = "cuda" if gpu and torch.cuda.is_available() else "cpu"
+            speed = engine.calibrate(backbone, texts or ["a short example text"] * 8, device)
+        except Exception:  # noqa: BLE001 - an estimate must never block a run
+            note = t("train.est.unmeasured")
+    try:
+        seconds: Mapping[str, float | None] = engine.estimate_comparison(
+            methods, configs, speed, **sizes)
+    except Exception:  # noqa: BLE001
+        seconds = {}
+    out = []
+    for name in methods:
+        uses = specs[name].uses_backbone
+        memory = engine_estimate(name, dict(configs.get(name, {})), backbone,
+                                 n_classes=n_classes) if uses else {}
+        known = seconds.get(name) if (speed is not None or not uses) else None
+        out.append(Estimate(
+            name, memory.get("trainable_params"), known,
+            memory["bytes"] / 2**20 if memory.get("bytes") else (None if uses else 50.0),
+            t("train.est.closed_form") if not uses else note))
+    return out
 
 
 def engine_estimate(name: str, config: dict[str, Any], backbone: Any,
@@ -61,7 +74,7 @@ def engine_estimate(name: str, config: dict[str, Any], backbone: Any,
         return {}
 
 
-def human_seconds(seconds: float) -> str:
-    if seconds < 60:
-        return f"~{max(1, round(seconds))} s"
-    return f"~{seconds / 60:.1f} min"
+def human_seconds(seconds: float | None) -> str:
+    from ui.teach_state import human_seconds as spoken
+
+    return "?" if seconds is None else "~" + spoken(seconds)

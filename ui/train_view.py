@@ -228,19 +228,20 @@ def estimates(ch: comparison.Choice, n_train: int, n_classes: int, *, n_val: int
         st.error(str(exc), icon=":material/error:")
         return
     gpu = "cuda" in state.device_label()
-    rows = []
-    for name in ch.methods:
-        config = specs[name].config_cls.from_dict(ch.configs.get(name, {})).to_dict()
-        est = estimate.estimate(specs[name], config, bb, n_train=n_train, n_classes=n_classes,
-                                gpu=gpu, n_val=n_val, n_test=n_test, texts=texts)
-        engine = estimate.engine_estimate(name, config, bb)
-        memory = engine["bytes"] / 2**20 if engine.get("bytes") else est.memory_mb
-        count = engine.get("trainable_params", est.trainable)
-        rows.append({t("train.est.method"): name,
-                     t("train.est.trainable"): f"{count:,}" if count else "—",
-                     t("train.est.time"): estimate.human_seconds(est.seconds),
-                     t("train.est.memory"): f"~{memory:,.0f} MB",
-                     t("train.est.note"): est.note})
+    configs = {name: specs[name].config_cls.from_dict(ch.configs.get(name, {})).to_dict()
+               for name in ch.methods}
+    found = estimate.estimate_all(specs, ch.methods, configs, bb, n_train=n_train,
+                                  n_classes=n_classes, n_val=n_val, n_test=n_test, gpu=gpu,
+                                  texts=texts)
+    rows = [{t("train.est.method"): e.method,
+             t("train.est.trainable"): f"{e.trainable:,}" if e.trainable else "—",
+             t("train.est.time"): estimate.human_seconds(e.seconds),
+             t("train.est.memory"): f"~{e.memory_mb:,.0f} MB" if e.memory_mb else "?",
+             t("train.est.note"): e.note} for e in found]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_estimates")
     st.caption(t("train.est.caption", texts=n_train, seeds=len(ch.seeds),
                  device=state.device_label()))
+    if all(e.seconds is not None for e in found) and len(found) * len(ch.seeds) > 1:
+        total = sum(e.seconds for e in found) * len(ch.seeds)
+        st.caption(t("train.est.total", runs=len(found) * len(ch.seeds),
+                     time=estimate.human_seconds(total)))

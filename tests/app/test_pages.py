@@ -57,7 +57,11 @@ def test_train_page_widgets(at) -> None:
     assert "linear-probe" in at.multiselect(key="train_methods").value
     assert at.number_input(key="train_shots").value == 8
     assert at.button(key="train_start")
-    assert at.dataframe[0].value["method"].tolist()  # the estimates table
+    table = at.dataframe[0].value  # the estimates: measured speed, counted work
+    assert table["method"].tolist() == at.multiselect(key="train_methods").value
+    assert "?" not in table["time per run"].tolist()
+    assert all(text.startswith("~") for text in table["time per run"])
+    assert any("runs: about" in c.value for c in at.caption)  # the whole comparison's time
 
 
 def test_train_settings_form_has_help(at) -> None:
