@@ -5,7 +5,7 @@
 
 For each dataset, measures the backbone's speed once (``metacore.estimate.calibrate``, as the
 app does), then runs each method (seed 0) and prints estimated seconds, measured seconds
-(the run's train + predict time) and their ratio. Writes bench/results/estimates.json.
+(the run's train + predict time) and their ratio. Writes bench/results/estimates-<data>.json.
 ``metacore.estimate.OVERHEAD`` holds the per-method factors fitted from this output.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 from common import cap_test, dataset_path, machine, wait_if_paused, write_json
 
@@ -58,8 +59,9 @@ def main() -> None:
             print(f"  {method:18s} estimate {est:7.1f} s  measured {measured:7.1f} s  "
                   f"measured/estimate {rows[-1]['ratio']:.2f}  load {rows[-1]['load']:.1f}",
                   flush=True)
-            write_json("estimates.json", {"args": vars(args), "machine": machine(),
-                                          "rows": rows})
+            stem = "-".join(Path(d).stem for d in args.datasets)
+            write_json(f"estimates-{stem}.json", {"args": vars(args), "machine": machine(),
+                                                  "rows": rows})
 
 
 if __name__ == "__main__":

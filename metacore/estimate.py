@@ -27,18 +27,26 @@ from typing import Any
 import torch
 
 # Measured per-run costs of the closed-form methods on the CPU (no encoder): fixed seconds
-# plus seconds per training text (``metacore.teaching.costs``, TF-IDF word 1-2 + char 2-4).
-TFIDF_FIXED_S, TFIDF_PER_TEXT_S = 0.3, 0.01
-# Per-method factors for what the count leaves out (see the module docstring): fitted on the
-# English sample (72 training texts, 69 test texts, 9 classes) against ``bench/estimates.py``.
+# plus seconds per training text (TF-IDF word 1-2 + char 2-4 and logistic regression).
+TFIDF_FIXED_S, TFIDF_PER_TEXT_S = 0.1, 0.003
+# Per-method factors for what the count leaves out (see the module docstring): measured over
+# counted seconds on the English sample (72 training, 35 validation, 69 test texts, 9 classes;
+# MiniLM, 2-core CPU, load 1.7-2.1; bench/results/estimates-support_intents_en.json). About 1.3 for every method
+# that trains the encoder (real batches pad to their longest text, the calibration batch to the
+# median; optimiser steps), and 2.6-4.9 for the gradient-based meta-learners, whose inner loops
+# run extra passes over the top layer(s) and score every episode's query set.
 OVERHEAD: dict[str, float] = {
-    "linear-probe": 1.0, "nearest-centroid": 1.0, "full-finetune": 1.0, "lora": 0.8,
-    "protonet": 1.0, "anil": 1.0, "fomaml": 1.6, "maml": 2.0, "reptile": 1.0,
+    "linear-probe": 1.1, "nearest-centroid": 1.1, "full-finetune": 1.3, "lora": 1.05,
+    "protonet": 1.37, "anil": 1.24, "fomaml": 3.8, "maml": 4.9, "reptile": 2.6,
 }
 EPISODIC = {"protonet", "anil", "fomaml", "maml", "reptile"}
 # Methods that embed with the frozen backbone through the process-wide embedding cache: in one
 # comparison only the first of them pays for embedding the texts.
 FROZEN = {"linear-probe", "nearest-centroid"}
+# What the app's queue adds to each run that uses the backbone: saving the model in Hugging Face
+# format, the embedding projection, storing the result (bench/app_latency.py: 34.8 s for three
+# runs that take 27.2 s through metacore.api, about 2.5 s each).
+QUEUED_RUN_S = 2.5
 _LOCK = threading.Lock()
 _SPEEDS: dict[tuple, Speed] = {}
 
@@ -218,10 +226,14 @@ def estimate_seconds(method: str, config: Mapping[str, Any] | None, speed: Speed
 
 def estimate_comparison(methods: Sequence[str], configs: Mapping[str, Mapping[str, Any]],
                         speed: Speed | None, *, n_train: int, n_val: int, n_test: int,
-                        n_classes: int, cached: bool = False) -> dict[str, float]:
+                        n_classes: int, cached: bool = False,
+                        queued: bool = False) -> dict[str, float]:
     """Expected seconds per method (one seed) when ``methods`` run one after another, as the
     app's queue runs a comparison: frozen-backbone methods after the first find the texts'
-    embeddings cached (``cached``: the texts were embedded before, by an earlier run)."""
+    embeddings cached (``cached``: the texts were embedded before, by an earlier run);
+    ``queued`` adds what the app's queue does after each run (saving the model and so on)."""
+    from metacore.methods import registry
+
     sizes = {"n_train": n_train, "n_val": n_val, "n_test": n_test, "n_classes": n_classes}
     out, embedded = {}, cached
     for name in methods:
@@ -230,5 +242,7 @@ def estimate_comparison(methods: Sequence[str], configs: Mapping[str, Mapping[st
             if embedded:
                 seconds = work(name, {}, **sizes).fixed_s
             embedded = True
+        if queued and registry.get(name).uses_backbone:
+            seconds += QUEUED_RUN_S
         out[name] = seconds
     return out

@@ -46,7 +46,7 @@ def estimate_all(specs: Mapping[str, Any], methods: Sequence[str],
             note = t("train.est.unmeasured")
     try:
         seconds: Mapping[str, float | None] = engine.estimate_comparison(
-            methods, configs, speed, **sizes)
+            methods, configs, speed, queued=True, **sizes)
     except Exception:  # noqa: BLE001
         seconds = {}
     out = []

@@ -61,7 +61,7 @@ def test_train_page_widgets(at) -> None:
     assert table["method"].tolist() == at.multiselect(key="train_methods").value
     assert "?" not in table["time per run"].tolist()
     assert all(text.startswith("~") for text in table["time per run"])
-    assert any("runs: about" in c.value for c in at.caption)  # the whole comparison's time
+    assert any("runs: ~" in c.value for c in at.caption)  # the whole comparison's time
 
 
 def test_train_settings_form_has_help(at) -> None:
