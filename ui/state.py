@@ -190,6 +190,15 @@ def uploads_dir() -> Path:
 
 @st.cache_data(show_spinner=False)
 def device_label() -> str:
-    from metacore.training.device import describe_device, resolve_device
+    """The device runs train on, in the interface's language (the GPU's own name as is)."""
+    import torch
 
-    return describe_device(resolve_device("auto"))
+    from metacore.training.device import describe_device, resolve_device
+    from ui.i18n import t
+
+    device = resolve_device("auto")
+    if device.type == "cpu":
+        return t("device.cpu", threads=torch.get_num_threads())
+    if device.type == "mps":
+        return t("device.mps")
+    return describe_device(device)
