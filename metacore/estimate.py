@@ -31,10 +31,11 @@ import torch
 TFIDF_FIXED_S, TFIDF_PER_TEXT_S = 0.1, 0.003
 # Per-method factors for what the count leaves out (see the module docstring): measured over
 # counted seconds on the English sample (72 training, 35 validation, 69 test texts, 9 classes;
-# MiniLM, 2-core CPU, load 1.7-2.1; bench/results/estimates-support_intents_en.json). About 1.3 for every method
-# that trains the encoder (real batches pad to their longest text, the calibration batch to the
-# median; optimiser steps), and 2.6-4.9 for the gradient-based meta-learners, whose inner loops
-# run extra passes over the top layer(s) and score every episode's query set.
+# MiniLM, 2-core CPU, load 1.7-2.1; bench/results/estimates-support_intents_en.json). About
+# 1.3 for every method that trains the encoder (real batches pad to their longest text, the
+# calibration batch to the median; optimiser steps), and 2.6-4.9 for the gradient-based
+# meta-learners, whose inner loops run extra passes over the top layer(s) and score every
+# episode's query set.
 OVERHEAD: dict[str, float] = {
     "linear-probe": 1.1, "nearest-centroid": 1.1, "full-finetune": 1.3, "lora": 1.05,
     "protonet": 1.37, "anil": 1.24, "fomaml": 3.8, "maml": 4.9, "reptile": 2.6,
