@@ -189,16 +189,23 @@ def uploads_dir() -> Path:
 
 
 @st.cache_data(show_spinner=False)
-def device_label() -> str:
-    """The device runs train on, in the interface's language (the GPU's own name as is)."""
+def _device() -> tuple[str, int, str]:
+    """(device type, CPU threads, the engine's description), looked up once per process."""
     import torch
 
     from metacore.training.device import describe_device, resolve_device
-    from ui.i18n import t
 
     device = resolve_device("auto")
-    if device.type == "cpu":
-        return t("device.cpu", threads=torch.get_num_threads())
-    if device.type == "mps":
+    return device.type, torch.get_num_threads(), describe_device(device)
+
+
+def device_label() -> str:
+    """The device runs train on, in the session's language (the GPU's own name as is)."""
+    from ui.i18n import t
+
+    kind, threads, described = _device()
+    if kind == "cpu":
+        return t("device.cpu", threads=threads)
+    if kind == "mps":
         return t("device.mps")
-    return describe_device(device)
+    return described

@@ -67,8 +67,19 @@ def test_page_renders_in_chinese_from_the_url(home, page) -> None:
     if page != "data":  # nothing run yet: the empty state explains itself in Chinese
         assert CJK.search(at.info[0].value)
     assert at.query_params["lang"] in ("zh", ["zh"])  # kept in the URL after a page switch
-    device = [m.value for m in at.sidebar.markdown if "CPU" in m.value or "cuda" in m.value]
-    assert device and ("个线程" in device[0] or "cuda" in device[0])  # the device line too
+
+
+def test_device_line_follows_the_language(monkeypatch) -> None:
+    import torch
+
+    import ui.i18n
+    from ui import state
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(ui.i18n, "language", lambda: "zh")
+    assert state.device_label() == f"CPU（{torch.get_num_threads()} 个线程）"
+    monkeypatch.setattr(ui.i18n, "language", lambda: "en")
+    assert state.device_label() == f"cpu ({torch.get_num_threads()} threads)"
 
 
 def test_sidebar_switch(home) -> None:
