@@ -44,15 +44,28 @@ def fewshot(paths: list[str]) -> str:
 
 
 def unseen(paths: list[str]) -> str:
-    out = ["| method | shots | accuracy % ± 95% CI | macro-F1 % | meta-train s | test s | load |",
-           "|---|---|---|---|---|---|---|"]
+    """One line per method, a column per shot count (rows of every file merged)."""
+    rows: dict[tuple[str, int], dict] = {}
     for path in paths:
         for r in json.loads(Path(path).read_text())["rows"]:
-            if r["status"] != "completed":
-                continue
-            out.append(f"| {r['method']} | {r['shots']} | {100 * r['accuracy_mean']:.1f} ± "
-                       f"{100 * r['accuracy_ci95']:.1f} | {100 * r['macro_f1_mean']:.1f} | "
-                       f"{r['train_s']:.0f} | {r['predict_s']:.0f} | {r.get('load', 0):.1f} |")
+            if r["status"] == "completed":
+                rows[(r["method"], r["shots"])] = r
+    shots = sorted({k[1] for k in rows})
+    head = " | ".join(f"5-way {k}-shot acc. % ± 95% CI (macro-F1) | meta-train s / test s"
+                      for k in shots)
+    out = [f"| method | {head} |", "|---|" + "---|---|" * len(shots)]
+    order = ["nearest-centroid", "linear-probe", "protonet", "anil", "maml", "fomaml",
+             "reptile"]
+    for method in sorted({k[0] for k in rows}, key=lambda m: order.index(m)
+                         if m in order else 99):
+        cells = []
+        for k in shots:
+            r = rows.get((method, k))
+            cells += (["not run", "—"] if r is None else [
+                f"{100 * r['accuracy_mean']:.1f} ± {100 * r['accuracy_ci95']:.1f} "
+                f"({100 * r['macro_f1_mean']:.1f})",
+                f"{r['train_s']:.0f} / {r['predict_s']:.0f}"])
+        out.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 

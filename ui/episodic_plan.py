@@ -110,6 +110,14 @@ def feasibility(ch: EpisodicChoice, frame: pd.DataFrame) -> tuple[ClassSplit | N
     return split, [dataclasses.replace(f, message=app_words(f.message)) for f in findings]
 
 
+def _said(finding: Finding) -> Finding:
+    """The engine's finding in the learner's language, before the page adds to its sentence
+    (the translation reads the values out of the engine's English sentence)."""
+    from ui.translate import finding_message
+
+    return dataclasses.replace(finding, message=finding_message(finding))
+
+
 def _feasibility(ch: EpisodicChoice, frame: pd.DataFrame) -> tuple[ClassSplit | None,
                                                                      list[Finding]]:
     try:
@@ -118,8 +126,8 @@ def _feasibility(ch: EpisodicChoice, frame: pd.DataFrame) -> tuple[ClassSplit | 
         return None, [Finding("error", "class_split", str(exc))]
     everything = TextSet(tuple(frame["text"]), tuple(frame["label"]))
     shape = {"n_way": ch.n_way, "k_shot": ch.k_shot, "n_query": ch.n_query}
-    findings = episode_findings(split.part(everything, "novel"), **shape,
-                                part="the novel part")
+    findings = [_said(f) for f in episode_findings(split.part(everything, "novel"), **shape,
+                                                   part="the novel part")]
     meta = [m for m in ch.methods if is_meta_learner(m)]
     if meta and ch.meta_episodes > 0:
         if not split.meta_train:
@@ -127,7 +135,7 @@ def _feasibility(ch: EpisodicChoice, frame: pd.DataFrame) -> tuple[ClassSplit | 
                 "episodic.no_base", methods=", ".join(meta))))
         else:
             note = " " + t("episodic.shape_too", methods=", ".join(meta))
-            findings += [dataclasses.replace(f, message=f.message + note)
+            findings += [dataclasses.replace(f, message=_said(f).message + note)
                          for f in episode_findings(split.part(everything, "meta_train"),
                                                    **shape, part="the meta-training part")]
         if not split.meta_val:

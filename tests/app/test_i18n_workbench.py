@@ -249,3 +249,22 @@ def test_figure_words_follow_the_language() -> None:
     bars = figures.leaderboard_bars([result], labels=zh)
     assert bars.layout.xaxis.title.text == "宏平均 F1"
     assert figures.label({"mean_ci": "{oops}"}, "mean_ci", mean="1", ci="2") == "mean 1 ± 2"
+
+
+def test_unseen_class_feasibility_findings_in_chinese(monkeypatch) -> None:
+    """Train & compare's episode checks are translated before the page adds its own words."""
+    import pandas as pd
+
+    import ui.i18n
+    from ui import episodic_plan
+
+    frame = pd.read_csv(Path(APP).parent / "sample_data" / "support_intents_en.csv")
+    choice = episodic_plan.EpisodicChoice(methods=["protonet"], n_way=3, k_shot=30,
+                                          n_query=10, split="random")
+    monkeypatch.setattr(ui.i18n, "language", lambda: "zh")
+    _, findings = episodic_plan.feasibility(choice, frame)
+    assert findings and all(f.level == "error" for f in findings)
+    assert all(CJK.search(f.message) and "fewer than" not in f.message for f in findings)
+    monkeypatch.setattr(ui.i18n, "language", lambda: "en")
+    _, findings = episodic_plan.feasibility(choice, frame)
+    assert all(not CJK.search(f.message) for f in findings)
