@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from metacore.reporting import figures
-from ui.i18n import DEFAULT, language, strings, t
+from ui import i18n
+from ui.i18n import DEFAULT, strings, t
 
 _N = r"(?P<n>[\d,]+)"
 _LIST = r"(?P<items>.+)"
@@ -251,7 +252,7 @@ def finding_message(finding: Any, lang: str | None = None) -> str:
 
     ``finding`` is a ``metacore.data.Finding`` (anything with ``code`` and ``message``).
     """
-    lang = lang or language()
+    lang = lang or i18n.language()  # looked up at call time (tests switch it)
     message = str(finding.message)
     if lang == DEFAULT:
         return message

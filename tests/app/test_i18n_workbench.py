@@ -267,4 +267,4 @@ def test_unseen_class_feasibility_findings_in_chinese(monkeypatch) -> None:
     assert all(CJK.search(f.message) and "fewer than" not in f.message for f in findings)
     monkeypatch.setattr(ui.i18n, "language", lambda: "en")
     _, findings = episodic_plan.feasibility(choice, frame)
-    assert all(not CJK.search(f.message) for f in findings)
+    assert all(not CJK.search(f.message) for f in findings), [f.message for f in findings]
