@@ -11,6 +11,7 @@ from metacore.runs import export
 from ui import models, state
 from ui.i18n import t
 from ui.results_view import status_word
+from ui.translate import figure_labels
 
 
 def table(owner: str) -> tuple[list[Any], list[str]]:
@@ -82,7 +83,7 @@ def exports(run_id: str, status: str) -> None:
     files = [(t("history.result_json"), lambda: export.result_json(res), f"{run_id}.json"),
              (t("history.per_class_csv"), lambda: export.per_class_csv(res),
               f"{run_id}-per-class.csv"),
-             (t("history.figures_html"), lambda: export.figures_html(res),
+             (t("history.figures_html"), lambda: export.figures_html(res, figure_labels()),
               f"{run_id}-figures.html"),
              (t("history.predictions_csv"), lambda: export.predictions_csv(res),
               f"{run_id}-predictions.csv")]

@@ -104,3 +104,15 @@ def test_figures_html_is_standalone_and_escaped() -> None:
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert 'src="http' not in page  # plotly.js is inlined, so the page works offline
+
+
+def test_figures_html_follows_the_figure_words_it_is_given() -> None:
+    """The History page passes the interface language's figure words (titles, axes)."""
+    figures = pytest.importorskip("metacore.reporting.figures")
+    words = {key: f"«{value}»" for key, value in figures.LABELS.items()}
+    result = make_result()
+    page = export.figures_html(result, words).decode("utf-8")
+    titles = [f.layout.title.text for f in figures.all_figures(result, labels=words).values()]
+    assert titles and all(title.startswith("«") for title in filter(None, titles))
+    for title in filter(None, titles):
+        assert f"<h2>{html.escape(title)}</h2>" in page
