@@ -69,4 +69,6 @@ def write_json(name: str, payload: dict) -> Path:
 
 def mean_sd(values) -> str:
     arr = np.asarray(values, dtype=float)
-    return f"{100 * arr.mean():.1f} ({100 * arr.std(ddof=1) if arr.size > 1 else 0:.1f})"
+    if arr.size == 1:  # one seed: no spread to report
+        return f"{100 * arr[0]:.1f}"
+    return f"{100 * arr.mean():.1f} ({100 * arr.std(ddof=1):.1f})"
