@@ -8,6 +8,14 @@ split; real texts, so real lengths), 5-way 5-shot 5-query unless told otherwise,
 method's default settings (``maml``: second order through the top layer). The clock starts
 after two warm-up episodes. Prints episodes per second, texts per second and seconds per
 episode per method; writes bench/results/episodic-<device>.json.
+
+With ``--test-episodes N`` it also times prediction (adapting to a test episode's support set
+and classifying its 15 queries per class, ``meta_test`` classes) on N episodes per method, and
+for methods whose inner loop adapts only the top layers, the same episodes again with full
+passes through an adapted copy of the encoder (the way before the lower layers' outputs were
+cached), in the same process, with the ratio:
+
+    python bench/episodic.py --methods fomaml maml reptile --episodes 0 --test-episodes 20
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ def main() -> None:
     p.add_argument("--ways", type=int, default=5)
     p.add_argument("--shots", type=int, default=5)
     p.add_argument("--queries", type=int, default=5)
+    p.add_argument("--test-episodes", type=int, default=0,
+                   help="also time prediction on this many test episodes (15 queries/class)")
     args = p.parse_args()
 
     import torch
@@ -42,8 +52,10 @@ def main() -> None:
 
     backbone = load_backbone(args.backbone)
     frame = load_dataset(dataset_path(args.data)).frame
-    if "split" in frame:
-        frame = frame[frame["split"].str.lower() == "meta_train"]
+    split = frame["split"].str.lower() if "split" in frame else None
+    novel = frame if split is None else frame[split == "meta_test"]
+    if split is not None:
+        frame = frame[split == "meta_train"]
     base = TextSet(tuple(frame["text"]), tuple(frame["label"]))
     shape = {"n_way": args.ways, "k_shot": args.shots, "n_query": args.queries,
              "val_episodes": 0}
@@ -66,11 +78,45 @@ def main() -> None:
                      "episodes_per_s": args.episodes / seconds,
                      "texts_per_s": args.episodes * texts / seconds,
                      "load": os.getloadavg()[0]})
-        print(f"{name:10s} {rows[-1]['episodes_per_s']:6.2f} episodes/s  "
-              f"{rows[-1]['texts_per_s']:7.1f} texts/s  {seconds / args.episodes:5.2f} s/episode"
-              f"  load {rows[-1]['load']:.1f}", flush=True)
+        if args.episodes:
+            print(f"{name:10s} {rows[-1]['episodes_per_s']:6.2f} episodes/s  "
+                  f"{rows[-1]['texts_per_s']:7.1f} texts/s  "
+                  f"{seconds / args.episodes:5.2f} s/episode  load {rows[-1]['load']:.1f}",
+                  flush=True)
+        if args.test_episodes:
+            rows[-1].update(test_time(method, novel, args, ctx))
         write_json(f"episodic-{args.device.split(':')[0]}.json",
                    {"args": vars(args), "machine": machine(), "rows": rows})
+
+
+def test_time(method, novel, args, ctx) -> dict:
+    """Seconds per test episode of ``method`` (as trained), and without the top-layer
+    shortcut where it applies (same episodes, same process)."""
+    from metacore.data import TextSet
+    from metacore.data.episodes import sample_episodes
+
+    textset = TextSet(tuple(novel["text"]), tuple(novel["label"]))
+    episodes = sample_episodes(textset, args.ways, args.shots, 15, args.test_episodes, seed=1)
+
+    def per_episode() -> float:
+        t0 = time.perf_counter()
+        for ep in episodes:
+            method.predict_episode(textset.subset(list(ep.support)),
+                                   [textset.texts[j] for j in ep.query], ctx=ctx)
+        return (time.perf_counter() - t0) / len(episodes)
+
+    per_episode()  # warm-up: fills the caches, as the first of 600 test episodes would
+    out = {"test_s_per_episode": per_episode()}
+    line = f"{method.name:10s} test {out['test_s_per_episode']:6.3f} s/episode"
+    if getattr(method, "_top_ok", None):  # the top-layer shortcut ran: time it switched off
+        method._top_ok = False
+        out["test_s_per_episode_full_passes"] = per_episode()
+        out["shortcut_speed_up"] = out["test_s_per_episode_full_passes"] / out[
+            "test_s_per_episode"]
+        line += (f", {out['test_s_per_episode_full_passes']:6.3f} with full passes: "
+                 f"{out['shortcut_speed_up']:.1f}x faster")
+    print(line, flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -169,13 +169,17 @@ class EpisodicMethod(Method):
 
     def _meta_train(self, base: TextSet, val: TextSet | None, ctx: RunContext,
                     shape: tuple[int, int, int], n_episodes: int) -> None:
-        self._frozen_features.clear()
+        self.clear_caches()
         self._meta_training = True
         try:
             self._meta_train_loop(base, val, ctx, shape, n_episodes)
         finally:
             self._meta_training = False
-            self._frozen_features.clear()
+            self.clear_caches()
+
+    def clear_caches(self) -> None:
+        """Forget what was computed with the encoder's weights (they are about to change)."""
+        self._frozen_features.clear()
 
     def _meta_train_loop(self, base: TextSet, val: TextSet | None, ctx: RunContext,
                          shape: tuple[int, int, int], n_episodes: int) -> None:

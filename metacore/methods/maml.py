@@ -37,6 +37,7 @@ from torch.func import functional_call, grad
 from metacore.backbones.base import mean_pool
 from metacore.config import setting
 from metacore.data import TextSet
+from metacore.methods.base import softmax
 from metacore.methods.episodic_base import (
     EpisodeBatch,
     EpisodicConfig,
@@ -45,6 +46,7 @@ from metacore.methods.episodic_base import (
     head_logits,
     proto_head,
 )
+from metacore.methods.layer_split import TopLayers, adapted_layers
 from metacore.methods.registry import register
 from metacore.training.batching import collate
 from metacore.training.context import RunContext
@@ -191,6 +193,8 @@ class GradientMethod(EpisodicMethod):
         self._train_traces: list[list[dict[str, float]]] = []
         self._test_traces: list[list[dict[str, float]]] = []
         self._seen = self._total = 0
+        self._top: TopLayers | None = None  # runs only the adapted layers (adapt=top)
+        self._top_ok: bool | None = None  # None: not checked on this model yet
 
     # --- knobs subclasses turn ---------------------------------------------------------------
     def adapt_part(self) -> tuple[str, int]:
@@ -329,6 +333,34 @@ class GradientMethod(EpisodicMethod):
               ) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
         """First-order inner loop from the meta-learned weights; stored weights stay as they
         are (the adapted encoder is a private copy, made only when encoder layers adapt)."""
+        final = self._inner_adapt(support, ctx, query)
+        predictor = self.encoder
+        if self._names:
+            predictor = copy.deepcopy(self.encoder)
+            with torch.no_grad():
+                for name, value in final.items():
+                    if name not in HEAD:
+                        predictor.get_parameter(name).copy_(value)
+        return predictor, final["head.weight"].detach(), final["head.bias"].detach()
+
+    def predict_episode(self, support: TextSet, query, *, ctx: RunContext,
+                        query_labels=None) -> tuple[list[str], np.ndarray]:
+        """As the base class, but when only the top layers adapt, the queries run through
+        those layers alone over the frozen layers' cached outputs (no copy of the encoder)."""
+        self._ensure_encoder(ctx)
+        top = self._top_layers(support.texts, ctx)
+        if top is None:
+            return super().predict_episode(support, query, ctx=ctx, query_labels=query_labels)
+        labelled = None if query_labels is None else TextSet(tuple(query), tuple(query_labels))
+        final = self._inner_adapt(support, ctx, labelled)
+        feats = self._param_features({k: v.detach() for k, v in final.items()}, query, ctx)
+        with torch.no_grad():
+            logits = head_logits(feats, final["head.weight"], final["head.bias"], self.normalize)
+        return support.classes, softmax(logits.float().cpu().numpy())
+
+    def _inner_adapt(self, support: TextSet, ctx: RunContext, query: TextSet | None
+                     ) -> Params:
+        """The adapted parameters (encoder layers that adapt, and the head) for ``support``."""
         enc, classes = self.encoder, support.classes
         enc.eval()
         y = torch.as_tensor(support.label_ids(classes), device=ctx.device)
@@ -340,17 +372,37 @@ class GradientMethod(EpisodicMethod):
         lrs = {k: v.detach() for k, v in self.lrs().items()}
         traj = inner_loop(loss_fn, start, steps=self.config.inner_steps, lrs=lrs,
                           second_order=False)
-        final = traj[-1]
         if query is not None and len(self._test_traces) < self.config.trace_episodes:
             self._test_traces.append(self._text_trace(support, y, query, traj, ctx))
-        predictor = enc
-        if self._names:
-            predictor = copy.deepcopy(enc)
-            with torch.no_grad():
-                for name, value in final.items():
-                    if name not in HEAD:
-                        predictor.get_parameter(name).copy_(value)
-        return predictor, final["head.weight"].detach(), final["head.bias"].detach()
+        return traj[-1]
+
+    def _top_layers(self, texts, ctx: RunContext) -> TopLayers | None:
+        """The top-layers runner when only whole top layers adapt and it reproduces a full
+        pass on this model (checked once, on ``texts`` and a shortened copy of the first);
+        None otherwise, or while meta-training changes the frozen layers' weights."""
+        if self._meta_training or self._top_ok is False or not self._names:
+            return None
+        if self._top is None:
+            found = adapted_layers(self._names)
+            try:
+                self._top = found and TopLayers(self.encoder, *found, self.backbone.pad_id())
+            except ValueError:
+                self._top = None
+            if not self._top:
+                self._top_ok = False
+                return None
+        if self._top_ok is None:
+            ids = self.backbone.tokenize(list(texts[:4]), self.config.max_length)
+            ids.append(ids[0][: max(2, len(ids[0]) // 2)])  # one padded row at least
+            self._top_ok = self._top.check(ids, ctx.device)
+            if not self._top_ok:
+                return None
+        return self._top
+
+    def clear_caches(self) -> None:
+        super().clear_caches()
+        if self._top is not None:
+            self._top.clear()
 
     def _support_loss(self, support: TextSet, y: torch.Tensor, fs: torch.Tensor,
                       ctx: RunContext) -> Callable[[Params, int], torch.Tensor]:
@@ -362,12 +414,17 @@ class GradientMethod(EpisodicMethod):
         size = self.config.adapt_batch
         order = ctx.rng(303).permutation(len(ids))
         pad = self.backbone.pad_id()
+        top = self._top_layers(support.texts, ctx)
 
         def loss_fn(p: Params, step: int) -> torch.Tensor:
             start = (step * size) % len(ids)
             idx = order[start : start + size] if len(ids) > size else order
-            enc = collate([ids[i] for i in idx], pad, ctx.device)
-            f = functional_features(self.encoder, p, enc["input_ids"], enc["attention_mask"])
+            if top is not None:
+                f = top.features(p, [ids[i] for i in idx], ctx.device)
+            else:
+                enc = collate([ids[i] for i in idx], pad, ctx.device)
+                f = functional_features(self.encoder, p, enc["input_ids"],
+                                        enc["attention_mask"])
             return nn.functional.cross_entropy(
                 head_logits(f, p["head.weight"], p["head.bias"]), y[idx])
 
@@ -390,10 +447,16 @@ class GradientMethod(EpisodicMethod):
             return self._features(self.encoder, texts, ctx)
         ids = self.backbone.tokenize(texts, self.config.max_length)
         pad, out = self.backbone.pad_id(), []
-        for start in range(0, len(ids), 64):
-            enc = collate(ids[start : start + 64], pad, ctx.device)
-            out.append(functional_features(self.encoder, params, enc["input_ids"],
-                                           enc["attention_mask"]))
+        top = self._top_layers(texts, ctx)
+        with torch.no_grad():
+            for start in range(0, len(ids), 64):
+                chunk = ids[start : start + 64]
+                if top is not None:
+                    out.append(top.features(params, chunk, ctx.device))
+                    continue
+                enc = collate(chunk, pad, ctx.device)
+                out.append(functional_features(self.encoder, params, enc["input_ids"],
+                                               enc["attention_mask"]))
         return torch.cat(out)
 
     def extra_results(self) -> dict:
