@@ -13,7 +13,8 @@ With ``--test-episodes N`` it also times prediction (adapting to a test episode'
 and classifying its 15 queries per class, ``meta_test`` classes) on N episodes per method, and
 for methods whose inner loop adapts only the top layers, the same episodes again with full
 passes through an adapted copy of the encoder (the way before the lower layers' outputs were
-cached), in the same process, with the ratio:
+cached), in the same process, with the ratio. Meta-training of those methods is also timed
+both ways (the lower layers run once per episode, or at every inner step):
 
     python bench/episodic.py --methods fomaml maml reptile --episodes 0 --test-episodes 20
 """
@@ -60,29 +61,39 @@ def main() -> None:
     shape = {"n_way": args.ways, "k_shot": args.shots, "n_query": args.queries,
              "val_episodes": 0}
     rows = []
-    for name in args.methods:
-        wait_if_paused()
-        ctx = RunContext(backbone=backbone, seed=0, cache=EmbeddingCache(),
-                         device=torch.device(args.device))
+
+    def meta_training_seconds(name: str, ctx, shortcut: bool = True):
         times = {}
         for episodes in (2, 2 + args.episodes):  # the difference excludes set-up and warm-up
             method = registry.create(name, {**shape, "meta_episodes": episodes})
+            if not shortcut:
+                method._top_ok = False  # full passes at every inner step
             t0 = time.perf_counter()
             method.meta_train(base, val=None, ctx=ctx)
             if args.device.startswith("cuda"):
                 torch.cuda.synchronize()
             times[episodes] = time.perf_counter() - t0
-        seconds = max(1e-9, times[2 + args.episodes] - times[2])
+        return method, max(1e-9, times[2 + args.episodes] - times[2])
+
+    for name in args.methods:
+        wait_if_paused()
+        ctx = RunContext(backbone=backbone, seed=0, cache=EmbeddingCache(),
+                         device=torch.device(args.device))
+        method, seconds = meta_training_seconds(name, ctx)
         texts = args.ways * (args.shots + args.queries)
         rows.append({"method": name, "episodes": args.episodes, "seconds": seconds,
                      "episodes_per_s": args.episodes / seconds,
                      "texts_per_s": args.episodes * texts / seconds,
                      "load": os.getloadavg()[0]})
         if args.episodes:
-            print(f"{name:10s} {rows[-1]['episodes_per_s']:6.2f} episodes/s  "
-                  f"{rows[-1]['texts_per_s']:7.1f} texts/s  "
-                  f"{seconds / args.episodes:5.2f} s/episode  load {rows[-1]['load']:.1f}",
-                  flush=True)
+            line = (f"{name:10s} {rows[-1]['episodes_per_s']:6.2f} episodes/s  "
+                    f"{rows[-1]['texts_per_s']:7.1f} texts/s  "
+                    f"{seconds / args.episodes:5.2f} s/episode  load {rows[-1]['load']:.1f}")
+            if getattr(method, "_top_ok", None):  # the top-layer shortcut ran: time it off
+                _, full = meta_training_seconds(name, ctx, shortcut=False)
+                rows[-1].update(seconds_full_passes=full, shortcut_speed_up=full / seconds)
+                line += f"; {full / args.episodes:5.2f} with full passes ({full / seconds:.1f}x)"
+            print(line, flush=True)
         if args.test_episodes:
             rows[-1].update(test_time(method, novel, args, ctx))
         write_json(f"episodic-{args.device.split(':')[0]}.json",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,6 +33,21 @@ from metacore.training.device import autocast
 Params = dict[str, torch.Tensor]
 _LAYER = re.compile(r"^(.*\blayers?)\.(\d+)\.")
 CACHE_BYTES = 512 * 2**20  # bound on the cached hidden states of one method
+
+
+@dataclass
+class Inputs:
+    """What the first top layer receives: hidden states (B, T, H), the other positional
+    arguments and keyword arguments in the model's own form, and the (B, T) attention mask."""
+
+    hidden: torch.Tensor
+    rest: tuple
+    kwargs: dict
+    mask: torch.Tensor
+
+
+def _without_hidden(kwargs: dict) -> dict:
+    return {k: v for k, v in kwargs.items() if k != "hidden_states"}
 
 
 class _Captured(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -67,10 +83,10 @@ class TopLayers:
         self._bytes = 0
 
     # --- capturing what a layer receives -----------------------------------------------------
-    def _inputs(self, index: int, batch: dict[str, torch.Tensor]
+    def _inputs(self, index: int, batch: dict[str, torch.Tensor], grad: bool = False
                 ) -> tuple[tuple, dict]:
         """(args, kwargs) that layer ``index`` receives for ``batch``, running only the
-        modules before it."""
+        modules before it (with autograd when ``grad``)."""
         box: dict[str, object] = {}
 
         def hook(module: nn.Module, args: tuple, kwargs: dict) -> None:
@@ -80,7 +96,7 @@ class TopLayers:
         handle = self.layers[index].register_forward_pre_hook(hook, with_kwargs=True)
         device = batch["input_ids"].device
         try:
-            with torch.no_grad(), autocast(device):
+            with torch.set_grad_enabled(grad), autocast(device):
                 self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         except _Captured:
             pass
@@ -116,22 +132,34 @@ class TopLayers:
         self._bytes = 0
 
     # --- running the top ---------------------------------------------------------------------
-    def features(self, params: Params, ids: Sequence[Sequence[int]], device: torch.device
-                 ) -> torch.Tensor:
-        """Mean-pooled features (B, H) of the texts ``ids`` with ``params`` (full names, as
-        ``encoder.named_parameters()`` gives them) overriding the top layers' weights."""
-        batch = collate(ids, self.pad_id, device)
-        hidden = self._hidden(ids, device)
-        args, kwargs = self._inputs(0, batch)  # the mask etc. in the model's own form
-        rest, kwargs = args[1:], {k: v for k, v in kwargs.items() if k != "hidden_states"}
-        with autocast(device):
+    def inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Inputs:
+        """What the first top layer receives for a padded batch, computed now with autograd
+        (meta-training: the frozen-at-prediction layers still learn in the outer loop)."""
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        args, kwargs = self._inputs(self.first, batch, grad=torch.is_grad_enabled())
+        return Inputs(args[0], args[1:], _without_hidden(kwargs), attention_mask)
+
+    def run(self, params: Params, inputs: Inputs) -> torch.Tensor:
+        """Mean-pooled features (B, H) of the top layers over ``inputs``, with ``params``
+        (full names, as ``encoder.named_parameters()`` gives them) overriding their weights."""
+        hidden = inputs.hidden
+        with autocast(hidden.device):
             for index in range(self.first, len(self.layers)):
                 prefix = f"{self.path}.{index}."
                 own = {n[len(prefix):]: v for n, v in params.items() if n.startswith(prefix)}
-                out = functional_call(self.layers[index], own, args=(hidden, *rest),
-                                      kwargs=kwargs)
+                out = functional_call(self.layers[index], own, args=(hidden, *inputs.rest),
+                                      kwargs=inputs.kwargs)
                 hidden = out[0] if isinstance(out, tuple) else out
-        return mean_pool(hidden.float(), batch["attention_mask"])
+        return mean_pool(hidden.float(), inputs.mask)
+
+    def features(self, params: Params, ids: Sequence[Sequence[int]], device: torch.device
+                 ) -> torch.Tensor:
+        """``run`` over the texts ``ids``, the frozen layers' outputs taken from the cache."""
+        batch = collate(ids, self.pad_id, device)
+        args, kwargs = self._inputs(0, batch)  # the mask etc. in the model's own form
+        inputs = Inputs(self._hidden(ids, device), args[1:], _without_hidden(kwargs),
+                        batch["attention_mask"])
+        return self.run(params, inputs)
 
     def check(self, ids: Sequence[Sequence[int]], device: torch.device) -> bool:
         """Whether ``features`` matches a full forward pass on ``ids`` (use 2+ texts of

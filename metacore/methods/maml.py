@@ -287,40 +287,55 @@ class GradientMethod(EpisodicMethod):
                      ) -> tuple[torch.Tensor, torch.Tensor, list[dict[str, float]] | None]:
         """Query loss after the inner loop, the query logits and (optionally) the trace."""
         enc, s = self.encoder, batch.n_support
-        feats = functional_features(enc, {}, batch.input_ids, batch.attention_mask)  # (S+Q, H)
-        fs, fq = feats[:s], feats[s:]
+        ids, mask = batch.input_ids, batch.attention_mask
+        top = self._top_layers(batch.input_ids.device, ids=_rows(ids[:4], mask[:4]),
+                               cached=False)
+        if top is not None:  # the layers below the adapted ones run once, not every step
+            inputs = (top.inputs(ids[:s], mask[:s]), top.inputs(ids[s:], mask[s:]))
+
+            def features(p: Params, part: int) -> torch.Tensor:
+                return top.run(p, inputs[part])
+        else:
+            joint: list[torch.Tensor] = []
+
+            def features(p: Params, part: int) -> torch.Tensor:
+                rows = slice(None, s) if part == 0 else slice(s, None)
+                if not p:  # the encoder's own weights: support and queries in one pass
+                    joint[:] = joint or [functional_features(enc, {}, ids, mask)]
+                    return joint[0][rows]
+                return functional_features(enc, p, ids[rows], mask[rows])
+
+        fs = features({}, 0)
         weight, bias = proto_head(fs, batch.y_support, batch.n_way)
         own = dict(enc.named_parameters())
         start = {**{n: own[n] for n in self._names}, "head.weight": weight, "head.bias": bias}
-        sup = (batch.input_ids[:s], batch.attention_mask[:s])
 
         def loss_fn(p: Params, step: int) -> torch.Tensor:
-            f = functional_features(enc, p, *sup) if self._names else fs
+            f = features(p, 0) if self._names else fs
             return nn.functional.cross_entropy(
                 head_logits(f, p["head.weight"], p["head.bias"]), batch.y_support)
 
         traj = inner_loop(loss_fn, start, steps=self.config.inner_steps, lrs=self.lrs(),
                           second_order=second_order)
         final = traj[-1]
-        if self._names:
-            fq = functional_features(enc, final, batch.input_ids[s:], batch.attention_mask[s:])
+        fq = features(final if self._names else {}, 1)
         logits = head_logits(fq, final["head.weight"], final["head.bias"])
         loss = nn.functional.cross_entropy(logits, batch.y_query)
-        trace = self._batch_trace(batch, traj, fs, fq) if record else None
+        trace = self._batch_trace(batch, traj, fs, features) if record else None
         return loss, logits, trace
 
     @torch.no_grad()
     def _batch_trace(self, batch: EpisodeBatch, traj: list[Params], fs: torch.Tensor,
-                     fq: torch.Tensor) -> list[dict[str, float]]:
-        rows, s = [], batch.n_support
+                     features: Callable[[Params, int], torch.Tensor]
+                     ) -> list[dict[str, float]]:
+        rows, fq = [], None
         for params in traj:
             params = {k: v.detach() for k, v in params.items()}
-            if self._names:
-                f = functional_features(self.encoder, params, batch.input_ids,
-                                        batch.attention_mask)
-                fs, fq = f[:s], f[s:]
-            rows.append(step_stats((fs.detach(), batch.y_support), (fq.detach(), batch.y_query),
-                                   params))
+            if self._names or fq is None:
+                fs_now = features(params, 0) if self._names else fs
+                fq = features(params if self._names else {}, 1)
+            rows.append(step_stats((fs_now.detach(), batch.y_support),
+                                   (fq.detach(), batch.y_query), params))
         return rows
 
     def eval_episode(self, batch: EpisodeBatch, ctx: RunContext) -> tuple[float, float]:
@@ -348,7 +363,7 @@ class GradientMethod(EpisodicMethod):
         """As the base class, but when only the top layers adapt, the queries run through
         those layers alone over the frozen layers' cached outputs (no copy of the encoder)."""
         self._ensure_encoder(ctx)
-        top = self._top_layers(support.texts, ctx)
+        top = self._top_layers(ctx.device, texts=support.texts)
         if top is None:
             return super().predict_episode(support, query, ctx=ctx, query_labels=query_labels)
         labelled = None if query_labels is None else TextSet(tuple(query), tuple(query_labels))
@@ -376,11 +391,13 @@ class GradientMethod(EpisodicMethod):
             self._test_traces.append(self._text_trace(support, y, query, traj, ctx))
         return traj[-1]
 
-    def _top_layers(self, texts, ctx: RunContext) -> TopLayers | None:
+    def _top_layers(self, device: torch.device, *, texts=None, ids=None, cached: bool = True
+                    ) -> TopLayers | None:
         """The top-layers runner when only whole top layers adapt and it reproduces a full
-        pass on this model (checked once, on ``texts`` and a shortened copy of the first);
-        None otherwise, or while meta-training changes the frozen layers' weights."""
-        if self._meta_training or self._top_ok is False or not self._names:
+        pass on this model (checked once, on a few ``texts`` or token ``ids`` and a shortened
+        copy of the first); None otherwise. ``cached``: the caller will use the cache of the
+        frozen layers' outputs, which is not allowed while meta-training changes them."""
+        if (cached and self._meta_training) or self._top_ok is False or not self._names:
             return None
         if self._top is None:
             found = adapted_layers(self._names)
@@ -392,9 +409,11 @@ class GradientMethod(EpisodicMethod):
                 self._top_ok = False
                 return None
         if self._top_ok is None:
-            ids = self.backbone.tokenize(list(texts[:4]), self.config.max_length)
+            if ids is None:
+                ids = self.backbone.tokenize(list(texts[:4]), self.config.max_length)
+            ids = [list(x) for x in ids[:4]]
             ids.append(ids[0][: max(2, len(ids[0]) // 2)])  # one padded row at least
-            self._top_ok = self._top.check(ids, ctx.device)
+            self._top_ok = self._top.check(ids, device)
             if not self._top_ok:
                 return None
         return self._top
@@ -414,7 +433,7 @@ class GradientMethod(EpisodicMethod):
         size = self.config.adapt_batch
         order = ctx.rng(303).permutation(len(ids))
         pad = self.backbone.pad_id()
-        top = self._top_layers(support.texts, ctx)
+        top = self._top_layers(ctx.device, texts=support.texts)
 
         def loss_fn(p: Params, step: int) -> torch.Tensor:
             start = (step * size) % len(ids)
@@ -447,7 +466,7 @@ class GradientMethod(EpisodicMethod):
             return self._features(self.encoder, texts, ctx)
         ids = self.backbone.tokenize(texts, self.config.max_length)
         pad, out = self.backbone.pad_id(), []
-        top = self._top_layers(texts, ctx)
+        top = self._top_layers(ctx.device, texts=texts)
         with torch.no_grad():
             for start in range(0, len(ids), 64):
                 chunk = ids[start : start + 64]
@@ -471,6 +490,11 @@ class GradientMethod(EpisodicMethod):
             for key, values in manifest.get("inner_lrs", {}).items():
                 if key in self.inner_lrs:
                     self.inner_lrs[key].copy_(torch.as_tensor(values))
+
+
+def _rows(input_ids: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+    """Token id lists of padded rows, padding removed."""
+    return [row[: int(m.sum())].tolist() for row, m in zip(input_ids, mask, strict=True)]
 
 
 def _key(name: str) -> str:

@@ -100,10 +100,15 @@ class Reptile(GradientMethod):
     def _score(self, batch: EpisodeBatch, traj: list[Params]) -> dict[str, float]:
         """Query loss and accuracy of the adapted weights (and the trace near the end)."""
         s = batch.n_support
-        fq = functional_features(self.encoder, traj[-1], batch.input_ids[s:],
-                                 batch.attention_mask[s:])
+
+        def features(p: Params, part: int) -> torch.Tensor:
+            rows = slice(None, s) if part == 0 else slice(s, None)
+            return functional_features(self.encoder, p, batch.input_ids[rows],
+                                       batch.attention_mask[rows])
+
+        fq = features(traj[-1], 1)
         logits = head_logits(fq, traj[-1]["head.weight"], traj[-1]["head.bias"])
         if self._seen > self._total - self.config.trace_episodes:
-            self._train_traces.append(self._batch_trace(batch, traj, fq, fq))
+            self._train_traces.append(self._batch_trace(batch, traj, fq, features))
         return {"loss": nn.functional.cross_entropy(logits, batch.y_query),
                 "accuracy": accuracy(logits, batch.y_query)}

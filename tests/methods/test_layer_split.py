@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -100,3 +101,39 @@ def test_meta_training_clears_the_cache(separable, ctx):
     assert method._top._cache
     method.meta_train(train, val=None, ctx=ctx)
     assert not method._top._cache
+
+
+def test_meta_training_step_is_the_same_with_and_without_the_shortcut(separable, ctx):
+    """Loss and outer gradient of one MAML episode (second order through the top layer)
+    agree whether the lower layers run once or at every inner step."""
+    import copy
+
+    from metacore.data.episodes import sample_episodes
+    from metacore.methods.episodic_base import make_batch
+
+    train, _ = separable
+    out = []
+    for shortcut in (True, False):
+        method = create("maml", {"meta_episodes": 0, "adapt": "top", "inner_lr": 0.5})
+        method.meta_train(train, val=None, ctx=ctx)
+        method._top_ok = None if shortcut else False
+        method.encoder = method.prepare_encoder(copy.deepcopy(ctx.backbone.model))  # same start
+        method._top = None
+        method.encoder.eval()
+        episode = sample_episodes(train, 3, 2, 2, 1, seed=0)[0]
+        ids = dict(enumerate(ctx.backbone.tokenize(list(train.texts), 32)))
+        batch = make_batch(ids, train, episode, ctx.backbone.pad_id(), CPU)
+        loss, _, trace = method.episode_loss(batch, True, True)
+        grads = torch.autograd.grad(loss, list(method.encoder.parameters()), allow_unused=True)
+        out.append((loss.detach(), grads, trace, method._top_ok))
+    (l1, g1, t1, ok1), (l2, g2, t2, ok2) = out
+    assert ok1 is True and ok2 is False
+    torch.testing.assert_close(l1, l2)
+    for a, b in zip(g1, g2, strict=True):
+        if a is None or b is None:
+            assert a is None and b is None
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    assert any(a is not None and a.abs().sum() > 0 for a in g1[:5])  # lower layers learn too
+    for r1, r2 in zip(t1, t2, strict=True):
+        assert r1 == pytest.approx(r2, rel=1e-4, abs=1e-6)
