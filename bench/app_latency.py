@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, machine, write_json  # noqa: E402
+from tests.browser.server import start_app, stop_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
@@ -38,30 +37,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 METHODS = ["linear-probe", "protonet", "full-finetune"]
 SAMPLE = "support_intents_en.csv"
 MS = 1_500_000  # a loaded 2-core machine can take minutes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "METACORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}"
-        time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit("streamlit did not start within 60 s")
 
 
 def settle(page) -> None:
@@ -189,7 +164,7 @@ def browser_passes(screenshot: Path | None) -> dict[str, dict]:
         for name, run in (("plain", lambda pg, u: plain_pass(pg, u, screenshot)),
                           ("reload", reload_pass)):
             home = Path(tmp) / name
-            proc, url = start_server(home)  # fresh METACORE_HOME and process
+            proc, url = start_app(home)  # fresh METACORE_HOME and process
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(MS)
@@ -211,8 +186,7 @@ def browser_passes(screenshot: Path | None) -> dict[str, dict]:
                       flush=True)
                 page.close()
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_app(proc)
         browser.close()
     return out
 

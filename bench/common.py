@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests.browser.server, the app-starting helper
+    sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("METACORE_DATASETS", ROOT.parent / "shared" / "datasets"))
 RESULTS = ROOT / "bench" / "results"
 

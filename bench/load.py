@@ -25,10 +25,8 @@ import json
 import os
 import platform
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +37,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.browser.server import start_app, stop_app  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 SAMPLE = ROOT / "sample_data" / "support_intents_en.csv"
 CHROMIUM = "/usr/bin/chromium"
@@ -67,33 +68,6 @@ class Health:
     slow_at: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, latency)
     t0: float = field(default_factory=time.perf_counter)
     stop: threading.Event = field(default_factory=threading.Event)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "METACORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("The app did not start within 90 s.")
 
 
 def _check_loopback(url: str) -> None:
@@ -302,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         url, home = args.url.rstrip("/"), Path(args.home) if args.home else None
     else:
         home = scratch / "home"
-        proc, url = _start_server(home)
+        proc, url = start_app(home)
     if args.warm_up:
         asyncio.run(_warm_up(url, scratch))
     health = Health()
@@ -318,8 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         health.stop.set()
         poller.join(timeout=5)
         if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_app(proc)
         shutil.rmtree(scratch, ignore_errors=True)
     report = _report(args, sessions, runs, health, drive_s, home is not None)
     _print(report)

@@ -7,18 +7,14 @@ literally and never run.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.test_e2e import ARGS, CHROMIUM, ROOT, _choose_methods, _free_port, _settle
+from tests.browser.server import app_server
+from tests.browser.test_e2e import ARGS, CHROMIUM, ROOT, _choose_methods, _settle
 
 MS = 120_000
 
@@ -28,24 +24,9 @@ pytestmark = [pytest.mark.browser,
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("home")
-    port = _free_port()
     # One torch thread: the long tiny run must not starve the server on a 2-core machine.
-    env = {**os.environ, "METACORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    with app_server(tmp_path_factory.mktemp("home"), OMP_NUM_THREADS="1") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
