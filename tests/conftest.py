@@ -33,6 +33,14 @@ def make_texts(classes: int = 3, per_class: int = 12, seed: int = 0, words: int 
     return TextSet.from_lists(texts, labels)
 
 
+def write_csv(path, classes: int = 3, per_class: int = 12, seed: int = 0) -> str:
+    """``make_texts`` written to ``path`` as a ``text,label`` CSV; returns the path."""
+    data = make_texts(classes, per_class, seed=seed)
+    lines = ["text,label"] + [f"{t},{y}" for t, y in zip(data.texts, data.labels, strict=True)]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture(scope="session")
 def tiny():
     from metacore.backbones import tiny_backbone

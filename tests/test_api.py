@@ -9,16 +9,12 @@ import pytest
 from metacore.api import RunSpec, prepare_data, run_experiment
 from metacore.runs import RunResult
 from metacore.training.events import RunControl, RunEnded, StepEnded
-from tests.conftest import make_texts
+from tests.conftest import write_csv
 
 
 @pytest.fixture
 def csv_file(tmp_path):
-    data = make_texts(3, 20, seed=5)
-    path = tmp_path / "data.csv"
-    lines = ["text,label"] + [f"{t},{y}" for t, y in zip(data.texts, data.labels)]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return str(path)
+    return write_csv(tmp_path / "data.csv", 3, 20, seed=5)
 
 
 def spec(csv_file, method="full-finetune", **kw):

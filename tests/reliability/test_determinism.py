@@ -10,7 +10,7 @@ import pytest
 
 from metacore.api import RunSpec, prepare_data, run_experiment
 from metacore.methods import available
-from tests.conftest import make_texts
+from tests.conftest import write_csv
 
 FAST = {"epochs": 1, "batch_size": 8}
 EPISODIC_FAST = {"meta_episodes": 2, "n_way": 3, "k_shot": 2, "n_query": 2, "val_episodes": 0,
@@ -29,12 +29,7 @@ def tiny_settings(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def csv_file(tmp_path_factory) -> str:
-    data = make_texts(3, 8, seed=11)
-    path = tmp_path_factory.mktemp("det") / "data.csv"
-    path.write_text("\n".join(["text,label"] + [f"{t},{y}" for t, y in zip(data.texts,
-                                                                             data.labels)]),
-                    encoding="utf-8")
-    return str(path)
+    return write_csv(tmp_path_factory.mktemp("det") / "data.csv", 3, 8, seed=11)
 
 
 @pytest.mark.parametrize("name", NAMES)

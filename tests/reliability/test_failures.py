@@ -19,7 +19,7 @@ from metacore.training.context import RunContext
 from metacore.training.events import RunEnded
 from metacore.training.loop import TrainingDiverged, run_loop
 from metacore.worker import JobQueue
-from tests.conftest import make_texts
+from tests.conftest import write_csv
 
 TIMEOUT = 120.0
 NAN_MESSAGE = "The loss became NaN at step 3; lower the learning rate."
@@ -28,12 +28,7 @@ OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.11 GiB total ca
 
 @pytest.fixture(scope="module")
 def csv_file(tmp_path_factory) -> str:
-    data = make_texts(3, 10, seed=4)
-    path = tmp_path_factory.mktemp("fail") / "data.csv"
-    path.write_text("\n".join(["text,label"] + [f"{t},{y}" for t, y in zip(data.texts,
-                                                                             data.labels)]),
-                    encoding="utf-8")
-    return str(path)
+    return write_csv(tmp_path_factory.mktemp("fail") / "data.csv", 3, 10, seed=4)
 
 
 @pytest.fixture

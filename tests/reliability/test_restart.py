@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from metacore.runs.store import INTERRUPTED_ERROR, RunStore
-from tests.conftest import make_texts
+from tests.conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,10 +40,7 @@ queue.wait(slow)  # never returns: the test kills this process first
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 def test_sigkill_mid_run_then_restart(tmp_path: Path) -> None:
-    data = make_texts(3, 10, seed=9)
-    csv = tmp_path / "data.csv"
-    csv.write_text("\n".join(["text,label"] + [f"{t},{y}" for t, y in zip(data.texts,
-                                                                            data.labels)]))
+    csv = write_csv(tmp_path / "data.csv", 3, 10, seed=9)
     home = tmp_path / "home"
     env = {**os.environ, "METACORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}
