@@ -33,8 +33,8 @@ from metacore.data.episodes import (
     fitted_shape,
     sample_episodes,
 )
-from metacore.methods.base import Method, read_manifest, softmax
-from metacore.methods.heads import count_parameters, load_encoder_head, save_encoder_head
+from metacore.methods.base import Method, softmax
+from metacore.methods.heads import count_parameters, restore_method, save_encoder_head
 from metacore.training.batching import collate
 from metacore.training.context import RunContext
 from metacore.training.loop import run_loop
@@ -347,12 +347,8 @@ class EpisodicMethod(Method):
 
     @classmethod
     def load(cls, directory: str | Path, *, ctx: RunContext) -> EpisodicMethod:
-        manifest = read_manifest(directory)
-        method = cls(cls.config_cls.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
-        encoder, head, tokenizer = load_encoder_head(Path(directory))
-        method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
-                                   source=str(directory), pretrained=True)
+        method, head, manifest = restore_method(cls, directory)
+        encoder = method.backbone.model
         method.encoder = method.prepare_encoder(copy.deepcopy(encoder)).to(ctx.device)
         method.predictor = encoder.to(ctx.device)
         method.head = head.to(ctx.device)

@@ -18,12 +18,12 @@ from torch import nn
 from metacore.backbones.base import Backbone
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
-from metacore.methods.base import Method, read_manifest, softmax
+from metacore.methods.base import Method, softmax
 from metacore.methods.heads import (
     EncoderClassifier,
     count_parameters,
-    load_encoder_head,
     predict_logits,
+    restore_method,
     save_encoder_head,
     train_classifier,
 )
@@ -116,12 +116,8 @@ class EncoderMethod(Method):
 
     @classmethod
     def load(cls, directory: str | Path, *, ctx: RunContext) -> EncoderMethod:
-        manifest = read_manifest(directory)
-        method = cls(cls.config_cls.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
-        encoder, head, tokenizer = load_encoder_head(Path(directory))
-        method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
-                                   source=str(directory), pretrained=True)
+        method, head, _ = restore_method(cls, directory)
+        encoder = method.backbone.model
         method.model = EncoderClassifier(encoder, head.in_features, head.out_features)
         method.model.head = head
         method.model.to(ctx.device)

@@ -151,6 +151,22 @@ def save_encoder_head(
                "bias": head.bias.detach().cpu().contiguous()}, str(directory / HEAD_FILE))
 
 
+def restore_method(cls: type, directory: str | Path) -> tuple[object, nn.Linear, dict]:
+    """A new ``cls`` method from a folder written by ``save_encoder_head``: its settings,
+    classes and ``backbone`` (the saved encoder and tokenizer) restored. Returns the method,
+    the saved head and the manifest; what else the method needs is the caller's."""
+    from metacore.methods.base import read_manifest
+
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    method = cls(cls.config_cls.from_dict(manifest["config"]))
+    method.classes = manifest["classes"]
+    encoder, head, tokenizer = load_encoder_head(directory)
+    method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
+                               source=str(directory), pretrained=True)
+    return method, head, manifest
+
+
 def load_encoder_head(directory: Path) -> tuple[nn.Module, nn.Linear, object]:
     from transformers import AutoModel, AutoTokenizer
 

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.linear_model import LogisticRegression
-from torch import nn
 
-from metacore.backbones.base import Backbone
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
-from metacore.methods.base import Method, read_manifest, softmax
-from metacore.methods.heads import load_encoder_head, save_encoder_head
+from metacore.methods.base import softmax
+from metacore.methods.frozen_head import FrozenHeadMethod
 from metacore.methods.registry import register
 from metacore.training.context import RunContext
 
@@ -35,21 +31,10 @@ class LinearProbeConfig(MethodConfig):
 
 @register("linear-probe", config=LinearProbeConfig, family="fine-tuning",
           description="Frozen backbone embeddings + logistic regression (head only).")
-class LinearProbe(Method):
+class LinearProbe(FrozenHeadMethod):
     """Only a linear head is learned; the encoder is shared and never changes."""
 
     config: LinearProbeConfig
-
-    def __init__(self, config: LinearProbeConfig) -> None:
-        super().__init__(config)
-        self.weight: np.ndarray | None = None  # (C, H)
-        self.bias: np.ndarray | None = None  # (C,)
-        self.backbone: Backbone | None = None
-
-    def _features(self, texts: Sequence[str], ctx: RunContext) -> np.ndarray:
-        if self.backbone is not None and self.backbone is not ctx.backbone:
-            return self.backbone.embed(texts, device=ctx.device, max_length=self.config.max_length)
-        return ctx.embed(texts, max_length=self.config.max_length)
 
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
         self.backbone = ctx.require_backbone()
@@ -70,36 +55,3 @@ class LinearProbe(Method):
     def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
         assert self.weight is not None, "fit() first"
         return softmax(self._features(texts, ctx) @ self.weight.T + self.bias)
-
-    def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
-        return self._features(texts, ctx)
-
-    def parameter_counts(self) -> dict[str, int]:
-        head = 0 if self.weight is None else int(self.weight.size + self.bias.size)
-        body = 0 if self.backbone is None else sum(p.numel() for p in
-                                                   self.backbone.model.parameters())
-        return {"trainable": head, "total": head + int(body)}
-
-    def save(self, directory: str | Path) -> Path:
-        assert self.weight is not None and self.backbone is not None, "fit() first"
-        directory = Path(directory)
-        head = nn.Linear(self.weight.shape[1], self.weight.shape[0])
-        with torch.no_grad():
-            head.weight.copy_(torch.as_tensor(self.weight))
-            head.bias.copy_(torch.as_tensor(self.bias))
-        save_encoder_head(directory, self.backbone.model, head, self.backbone, self.classes)
-        self._write_manifest(directory, format="hf-encoder+head", pooling="mean",
-                             normalize=True, max_length=self.config.max_length)
-        return directory
-
-    @classmethod
-    def load(cls, directory: str | Path, *, ctx: RunContext) -> LinearProbe:
-        manifest = read_manifest(directory)
-        method = cls(LinearProbeConfig.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
-        encoder, head, tokenizer = load_encoder_head(Path(directory))
-        method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
-                                   source=str(directory), pretrained=True)
-        method.weight = head.weight.detach().numpy().astype(np.float64)
-        method.bias = head.bias.detach().numpy().astype(np.float64)
-        return method

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from metacore.backbones.base import Backbone
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
-from metacore.methods.base import Method, read_manifest, softmax
+from metacore.methods.base import softmax
 from metacore.methods.episodic_base import DISTANCES, head_logits, proto_head
-from metacore.methods.heads import load_encoder_head, save_encoder_head
+from metacore.methods.frozen_head import FrozenHeadMethod
 from metacore.methods.registry import register
 from metacore.training.context import RunContext
 
@@ -41,21 +38,10 @@ class NearestCentroidConfig(MethodConfig):
 @register("nearest-centroid", config=NearestCentroidConfig, family="meta-learning",
           description="Frozen embeddings, each text given the class with the nearest mean "
                       "embedding: prototypical-network prediction without meta-training.")
-class NearestCentroid(Method):
+class NearestCentroid(FrozenHeadMethod):
     """Class prototypes of frozen, L2-normalised backbone embeddings (cached per run)."""
 
     config: NearestCentroidConfig
-
-    def __init__(self, config: NearestCentroidConfig) -> None:
-        super().__init__(config)
-        self.weight: np.ndarray | None = None  # (C, H) prototype head
-        self.bias: np.ndarray | None = None  # (C,)
-        self.backbone: Backbone | None = None
-
-    def _features(self, texts: Sequence[str], ctx: RunContext) -> np.ndarray:
-        if self.backbone is not None and self.backbone is not ctx.backbone:
-            return self.backbone.embed(texts, device=ctx.device, max_length=self.config.max_length)
-        return ctx.embed(texts, max_length=self.config.max_length)  # normalised, cached
 
     def _head(self, support: TextSet, ctx: RunContext) -> tuple[np.ndarray, np.ndarray]:
         feats = torch.as_tensor(self._features(support.texts, ctx), dtype=torch.float64)
@@ -86,37 +72,3 @@ class NearestCentroid(Method):
             self.backbone = ctx.require_backbone()
         weight, bias = self._head(support, ctx)
         return support.classes, self._proba(query, weight, bias, ctx)
-
-    def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
-        return self._features(texts, ctx)
-
-    def parameter_counts(self) -> dict[str, int]:
-        """The prototypes are all it learns; the frozen encoder counts towards the total."""
-        head = 0 if self.weight is None else int(self.weight.size + self.bias.size)
-        body = 0 if self.backbone is None else sum(p.numel() for p in
-                                                   self.backbone.model.parameters())
-        return {"trainable": head, "total": head + int(body)}
-
-    def save(self, directory: str | Path) -> Path:
-        assert self.weight is not None and self.backbone is not None, "fit() first"
-        directory = Path(directory)
-        head = nn.Linear(self.weight.shape[1], self.weight.shape[0])
-        with torch.no_grad():
-            head.weight.copy_(torch.as_tensor(self.weight))
-            head.bias.copy_(torch.as_tensor(self.bias))
-        save_encoder_head(directory, self.backbone.model, head, self.backbone, self.classes)
-        self._write_manifest(directory, format="hf-encoder+head", pooling="mean",
-                             normalize=True, max_length=self.config.max_length)
-        return directory
-
-    @classmethod
-    def load(cls, directory: str | Path, *, ctx: RunContext) -> NearestCentroid:
-        manifest = read_manifest(directory)
-        method = cls(NearestCentroidConfig.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
-        encoder, head, tokenizer = load_encoder_head(Path(directory))
-        method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
-                                   source=str(directory), pretrained=True)
-        method.weight = head.weight.detach().double().numpy()
-        method.bias = head.bias.detach().double().numpy()
-        return method

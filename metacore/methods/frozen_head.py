@@ -1,0 +1,61 @@
+"""Base of the methods that learn only a linear head on the frozen, shared backbone
+(``linear-probe``, ``nearest-centroid``): features through the run's embedding cache, the head
+as numpy arrays, and the fine-tuning methods' ``encoder + head.safetensors`` format on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from metacore.backbones.base import Backbone
+from metacore.methods.base import Method
+from metacore.methods.heads import restore_method, save_encoder_head
+from metacore.training.context import RunContext
+
+
+class FrozenHeadMethod(Method):
+    """A linear head ``weight`` (C, H), ``bias`` (C,) over L2-normalised frozen embeddings."""
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.weight: np.ndarray | None = None  # (C, H)
+        self.bias: np.ndarray | None = None  # (C,)
+        self.backbone: Backbone | None = None
+
+    def _features(self, texts: Sequence[str], ctx: RunContext) -> np.ndarray:
+        if self.backbone is not None and self.backbone is not ctx.backbone:  # a loaded model
+            return self.backbone.embed(texts, device=ctx.device, max_length=self.config.max_length)
+        return ctx.embed(texts, max_length=self.config.max_length)  # normalised, cached
+
+    def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
+        return self._features(texts, ctx)
+
+    def parameter_counts(self) -> dict[str, int]:
+        """The head is all it learns; the frozen encoder counts towards the total."""
+        head = 0 if self.weight is None else int(self.weight.size + self.bias.size)
+        body = 0 if self.backbone is None else sum(p.numel() for p in
+                                                   self.backbone.model.parameters())
+        return {"trainable": head, "total": head + int(body)}
+
+    def save(self, directory: str | Path) -> Path:
+        assert self.weight is not None and self.backbone is not None, "fit() first"
+        directory = Path(directory)
+        head = nn.Linear(self.weight.shape[1], self.weight.shape[0])
+        with torch.no_grad():
+            head.weight.copy_(torch.as_tensor(self.weight))
+            head.bias.copy_(torch.as_tensor(self.bias))
+        save_encoder_head(directory, self.backbone.model, head, self.backbone, self.classes)
+        self._write_manifest(directory, format="hf-encoder+head", pooling="mean",
+                             normalize=True, max_length=self.config.max_length)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, *, ctx: RunContext) -> FrozenHeadMethod:
+        method, head, _ = restore_method(cls, directory)
+        method.weight = head.weight.detach().double().numpy()
+        method.bias = head.bias.detach().double().numpy()
+        return method
