@@ -72,24 +72,31 @@ class RunSpec:
         parts = ["metacore", "run", "--data", self.data, "--method", self.method,
                  "--backbone", self.backbone, "--shots",
                  "all" if self.shots is None else str(self.shots), "--seed", str(self.seed)]
-        optional = [("--test", self.test), ("--text-col", self.text_col),
-                    ("--label-col", self.label_col), ("--out", self.out)]
-        parts += [x for flag, value in optional if value for x in (flag, str(value))]
-        if self.device != "auto":
-            parts += ["--device", self.device]
         if self.test_size != 0.2:
             parts += ["--test-size", str(self.test_size)]
         if self.val_size != 0.1:
             parts += ["--val-size", str(self.val_size)]
         if not self.use_split_column:
             parts.append("--ignore-split-column")
-        if self.allow_download:
-            parts.append("--allow-download")
-        if self.save_model:
-            parts.append("--save-model")
-        for key, value in sorted(self.method_config.items()):
-            parts += ["--set", f"{key}={value}"]
+        parts += command_flags(self, [("--test", self.test), ("--text-col", self.text_col),
+                                      ("--label-col", self.label_col), ("--out", self.out)])
         return shlex.join(parts)
+
+
+def command_flags(spec: Any, optional: list[tuple[str, Any]]) -> list[str]:
+    """The flags both commands share, for ``to_command``: each (flag, value) of ``optional``
+    that is set, the device unless automatic, downloads, model saving and ``--set`` settings."""
+    parts = [x for flag, value in optional if value is not None and value != ""
+             for x in (flag, str(value))]
+    if spec.device != "auto":
+        parts += ["--device", spec.device]
+    if spec.allow_download:
+        parts.append("--allow-download")
+    if spec.save_model:
+        parts.append("--save-model")
+    for key, value in sorted(spec.method_config.items()):
+        parts += ["--set", f"{key}={value}"]
+    return parts
 
 
 @dataclass

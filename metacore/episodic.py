@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from metacore.api import command_flags
 from metacore.data import DataError, TextSet, load_dataset, require_usable, validate
 from metacore.data.episodes import (
     ClassSplit,
@@ -69,18 +70,9 @@ class EpisodicSpec:
                  str(self.k_shot), "--queries", str(self.n_query), "--test-episodes",
                  str(self.test_episodes), "--seed", str(self.seed), "--classes-split",
                  self.classes_split]
-        optional = [("--meta-train-episodes", self.meta_train_episodes),
-                    ("--text-col", self.text_col), ("--label-col", self.label_col),
-                    ("--out", self.out)]
-        parts += [x for flag, value in optional if value is not None for x in (flag, str(value))]
-        if self.device != "auto":
-            parts += ["--device", self.device]
-        if self.allow_download:
-            parts.append("--allow-download")
-        if self.save_model:
-            parts.append("--save-model")
-        for key, value in sorted(self.method_config.items()):
-            parts += ["--set", f"{key}={value}"]
+        parts += command_flags(self, [("--meta-train-episodes", self.meta_train_episodes),
+                                      ("--text-col", self.text_col),
+                                      ("--label-col", self.label_col), ("--out", self.out)])
         return shlex.join(parts)
 
 
