@@ -28,6 +28,7 @@ def main() -> None:
     p.add_argument("--methods", nargs="+", default=METHODS)
     p.add_argument("--shots", type=int, default=8)
     p.add_argument("--test-cap", type=int, default=1000)
+    p.add_argument("--tag", default="", help="suffix of the JSON file name")
     args = p.parse_args()
 
     from metacore.api import RunSpec, prepare_data, run_experiment
@@ -60,7 +61,7 @@ def main() -> None:
                   f"measured/estimate {rows[-1]['ratio']:.2f}  load {rows[-1]['load']:.1f}",
                   flush=True)
             stem = "-".join(Path(d).stem for d in args.datasets)
-            write_json(f"estimates-{stem}.json", {"args": vars(args), "machine": machine(),
+            write_json(f"estimates-{stem}{args.tag}.json", {"args": vars(args), "machine": machine(),
                                                   "rows": rows})
 
 

@@ -17,6 +17,12 @@ Choices made here:
     * Optionally learnable inner learning rates, one per inner step and parameter tensor
       (Meta-SGD, Li et al. 2017, learns them per element; per tensor and step, as in MAML++,
       Antoniou et al. 2019, keeps the count small).
+    * When only the top k layers (and the head) adapt, the layers below run once per episode
+      in meta-training and, at prediction, once per text for all test episodes (their
+      outputs cached): the inner steps and the queries run the adapted layers alone
+      (``layer_split.TopLayers``; checked against a full pass on the model first, full passes
+      otherwise). Same numbers, 2x faster meta-training and about 4x faster test episodes
+      with MiniLM and ``top_layers=1``.
     * Dropout is off inside inner loops (the encoder runs in eval mode), so support and query
       see the same network; second-order runs switch the private copy to eager attention,
       since fused attention kernels have no second derivative.
