@@ -61,8 +61,8 @@ def main() -> None:
                   f"measured/estimate {rows[-1]['ratio']:.2f}  load {rows[-1]['load']:.1f}",
                   flush=True)
             stem = "-".join(Path(d).stem for d in args.datasets)
-            write_json(f"estimates-{stem}{args.tag}.json", {"args": vars(args), "machine": machine(),
-                                                  "rows": rows})
+            write_json(f"estimates-{stem}{args.tag}.json",
+                       {"args": vars(args), "machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

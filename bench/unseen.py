@@ -67,7 +67,7 @@ def main() -> None:
                                                   "macro_f1_mean", "macro_f1_ci95")},
                          "train_s": r.timing.get("train_s"), "predict_s": r.timing.get(
                              "predict_s"), "wall_s": time.perf_counter() - t0,
-                         "config": r.config.get("method")})
+                         "config": r.config.get("method"), "inner_loop": r.inner_loop})
             print(f"{args.ways}-way {shots}-shot {name}: {r.status} acc "
                   f"{100 * (m.get('accuracy_mean') or 0):.1f} ± "
                   f"{100 * (m.get('accuracy_ci95') or 0):.1f}  train "
