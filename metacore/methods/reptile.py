@@ -13,7 +13,8 @@ the queries here, because a prototype head classifies its own support set almost
 its gradient at about zero and the update ``phi - theta`` empty: trained on the support set
 alone, Reptile did not learn at 1 shot (Reuters 5-way 1-shot: 70.9 %, the same as without
 meta-training; ``bench/unseen_ablation.py``). The training curve reports the queries' loss and
-accuracy under the episode's prototypes *before* the inner loop, which does see them.
+accuracy under the episode's prototypes *before* the inner loop, which does see them; the
+inner-loop record adapts on the support set alone, as prediction does.
 """
 
 from __future__ import annotations
@@ -98,25 +99,18 @@ class Reptile(GradientMethod):
             return nn.functional.cross_entropy(
                 head_logits(f, p["head.weight"], p["head.bias"]), labels)
 
-        own = dict(enc.named_parameters())
-        traj = reptile_update(loss_fn, {n: own[n] for n in self._names},
-                              {HEAD[0]: weight, HEAD[1]: bias}, steps=self.config.inner_steps,
-                              lrs={k: v.detach() for k, v in self.lrs().items()},
-                              meta_step=self.config.meta_step)
+        trace = None
         if self._seen > self._total - self.config.trace_episodes:
-            self._train_traces.append(self._batch_trace(batch, traj, feats[:s],
-                                                        self._features_fn(batch)))
+            # the inner-loop chart shows what prediction does: adapt on the support set from
+            # the current initialisation, score the queries (so before this episode's update)
+            _, _, trace = self.episode_loss(batch, False, True)
+        own = dict(enc.named_parameters())
+        reptile_update(loss_fn, {n: own[n] for n in self._names},
+                       {HEAD[0]: weight, HEAD[1]: bias}, steps=self.config.inner_steps,
+                       lrs={k: v.detach() for k, v in self.lrs().items()},
+                       meta_step=self.config.meta_step)
+        if trace:
+            self._train_traces.append(trace)
         logits = head_logits(feats[s:], weight, bias)  # before the inner loop (see docstring)
         return {"loss": nn.functional.cross_entropy(logits, batch.y_query),
                 "accuracy": accuracy(logits, batch.y_query)}
-
-    def _features_fn(self, batch: EpisodeBatch) -> Callable[[Params, int], torch.Tensor]:
-        """Features of the support (part 0) or query rows (part 1) under given weights."""
-        s = batch.n_support
-
-        def features(p: Params, part: int) -> torch.Tensor:
-            rows = slice(None, s) if part == 0 else slice(s, None)
-            return functional_features(self.encoder, p, batch.input_ids[rows],
-                                       batch.attention_mask[rows])
-
-        return features
