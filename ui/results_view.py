@@ -93,6 +93,16 @@ def leaderboard(results: list[RunResult]) -> None:
                        icon=":material/warning:")
 
 
+FITTED_LOSS = 0.01  # a support loss this low before any inner step leaves nothing to adapt
+
+
+def already_fitted(results: list[RunResult]) -> list[str]:
+    """Methods whose prototype head fitted the support set before the first inner step (at 1
+    shot each support text is its class's prototype), so their inner loop barely moved."""
+    return [r.method for r in results
+            if r.inner_loop and r.inner_loop[0].get("support_loss", 1.0) < FITTED_LOSS]
+
+
 def curves(results: list[RunResult]) -> None:
     meta = [r for r in results if r.inner_loop]
     if not meta and not any(r.history.get("steps") for r in results):
@@ -106,6 +116,9 @@ def curves(results: list[RunResult]) -> None:
         cols[1].plotly_chart(figures.inner_loop_curve(meta, labels=labels), theme=None,
                              key="results_inner")
         cols[1].caption(t("results.inner_caption"))
+        flat = already_fitted(meta)
+        if flat:
+            cols[1].caption(t("results.inner_flat", methods=", ".join(flat)))
     if any(r.protocol == "episodic" for r in results):
         st.caption(t("results.episodic_loss") + ("" if meta else
                                                  " " + t("results.episodic_no_inner")))

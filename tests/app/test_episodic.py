@@ -118,3 +118,28 @@ def test_plan_reads_a_split_column_and_builds_specs() -> None:
     ep.k_shot = 5  # 6 texts per class < 5 + 2
     errors = [f.message for f in episodic_plan.feasibility(ep, frame)[1] if f.level == "error"]
     assert any("lower K shots or Q queries" in m for m in errors), errors
+
+
+@pytest.mark.parametrize("support_loss, shown", [(0.0004, True), (0.9, False)])
+def test_results_explain_a_flat_inner_loop(home, support_loss, shown) -> None:
+    """At 1 shot the prototype head fits the support set before any inner step; Results says
+    so beside the flat inner-loop lines, and only then."""
+    from streamlit.testing.v1 import AppTest
+
+    from metacore.runs.result import RunResult
+    from metacore.runs.store import RunStore
+
+    trace = [{"step": k, "support_loss": support_loss, "support_accuracy": 1.0,
+              "query_loss": 0.4, "query_accuracy": 0.88} for k in range(3)]
+    result = RunResult(run_id="flat1", method="fomaml", backbone="tiny", protocol="episodic",
+                       status="completed", metrics={"accuracy_mean": 0.88,
+                                                    "accuracy_ci95": 0.01},
+                       inner_loop=trace, created="2026-11-30T08:00:00+00:00")
+    RunStore(home).record_result(result, owner="owner1")
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.query_params["owner"] = "owner1"
+    app.run()
+    app.switch_page("app_pages/results.py").run()
+    _clean(app)
+    captions = [c.value for c in app.caption]
+    assert any("Flat lines for fomaml" in c for c in captions) is shown, captions
