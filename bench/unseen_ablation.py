@@ -7,7 +7,11 @@ For the method with its default settings, on the same first ``--episodes`` test 
 (Reuters meta_test classes, 15 queries per class): query accuracy of the prototype head
 before any inner step and after each inner step (the method's own inner-loop record),
 (a) with the pretrained encoder (no meta-training) and (b) after meta-training. Step 0 of (a)
-is nearest-centroid; the last step of (b) is the method as ``bench/unseen.py`` scores it.
+is prototype classification with the pretrained encoder's unnormalised features; the last step
+of (b) is the method as ``bench/unseen.py`` scores it. Two references come first, on the same
+episodes and in seconds: nearest-centroid (L2-normalised features) and protonet without
+meta-training (the unnormalised prototypes every gradient-based learner starts from);
+``--references-only`` stops there.
 Writes bench/results/unseen-ablation-<method>-<shots>shot.json.
 """
 
@@ -26,6 +30,7 @@ def main() -> None:
     p.add_argument("--shots", type=int, default=1)
     p.add_argument("--ways", type=int, default=5)
     p.add_argument("--episodes", type=int, default=20)
+    p.add_argument("--references-only", action="store_true")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="method settings (as metacore run --set)")
     args = p.parse_args()
@@ -38,7 +43,18 @@ def main() -> None:
                         k_shot=args.shots, n_query=15, test_episodes=args.episodes, seed=0)
     data = prepare_episodic(base)
     rows = {}
+    name = f"unseen-ablation-{args.method}-{args.shots}shot{'-references' * args.references_only}"
+    for label, method in (("nearest-centroid", "nearest-centroid"),
+                          ("unnormalised prototypes", "protonet")):
+        spec = EpisodicSpec(**{**base.to_dict(), "method": method, "meta_train_episodes": 0})
+        r = run_episodic(spec, data=data, backbone=backbone)
+        rows[label] = {"status": r.status, "accuracy_mean": r.metrics.get("accuracy_mean")}
+        print(f"{label}: {100 * r.metrics['accuracy_mean']:.1f} % on the same episodes",
+              flush=True)
+    write_json(f"{name}.json", {"args": vars(args), "machine": machine(), "rows": rows})
     for label, meta in (("pretrained", 0), ("meta-trained", None)):
+        if args.references_only:
+            break
         # trace every test episode; meta-training episodes use the method's own 5 queries
         settings = {**config, "trace_episodes": args.episodes, "n_query": 5}
         spec = EpisodicSpec(**{**base.to_dict(), "meta_train_episodes": meta,
@@ -54,8 +70,7 @@ def main() -> None:
               f"{steps}  (support loss {r.inner_loop[0]['support_loss']:.3f} -> "
               f"{r.inner_loop[-1]['support_loss']:.3f})" if r.inner_loop else r.error,
               flush=True)
-        write_json(f"unseen-ablation-{args.method}-{args.shots}shot.json",
-                   {"args": vars(args), "machine": machine(), "rows": rows})
+        write_json(f"{name}.json", {"args": vars(args), "machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":
