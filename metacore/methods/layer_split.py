@@ -109,22 +109,29 @@ class TopLayers:
     def _hidden(self, ids: Sequence[Sequence[int]], device: torch.device) -> torch.Tensor:
         """(B, T, H) inputs of the first adapted layer, from the cache where possible."""
         keys = [tuple(x) for x in ids]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
-        if missing:
-            batch = collate(missing, self.pad_id, device)
-            args, _ = self._inputs(self.first, batch)
-            hidden = args[0].detach()
-            if self._bytes + hidden.numel() * hidden.element_size() > CACHE_BYTES:
-                self.clear()
-            for row, key in enumerate(missing):
-                self._cache[key] = hidden[row, : len(key)]
-                self._bytes += self._cache[key].numel() * hidden.element_size()
+        self._fill(keys, device, may_clear=True)
+        self._fill(keys, device, may_clear=False)  # what a clearing to make room dropped
         length = max(len(k) for k in keys)
         first = self._cache[keys[0]]
         out = first.new_zeros((len(keys), -(-length // 8) * 8, first.shape[-1]))
         for row, key in enumerate(keys):
             out[row, : len(key)] = self._cache[key]
         return out
+
+    def _fill(self, keys: list[tuple[int, ...]], device: torch.device, may_clear: bool) -> None:
+        """Compute and cache the inputs of the texts in ``keys`` that are not cached yet; when
+        they would pass ``CACHE_BYTES`` (and ``may_clear``), forget the others first."""
+        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if not missing:
+            return
+        args, _ = self._inputs(self.first, collate(missing, self.pad_id, device))
+        hidden = args[0].detach()
+        size = sum(len(k) for k in missing) * hidden.shape[-1] * hidden.element_size()
+        if may_clear and self._bytes + size > CACHE_BYTES:
+            self.clear()
+        for row, key in enumerate(missing):
+            self._cache[key] = hidden[row, : len(key)].clone()  # not a view of the batch
+        self._bytes += size
 
     def clear(self) -> None:
         """Forget the cached inputs (call whenever the frozen layers' weights change)."""

@@ -137,3 +137,19 @@ def test_meta_training_step_is_the_same_with_and_without_the_shortcut(separable,
     assert any(a is not None and a.abs().sum() > 0 for a in g1[:5])  # lower layers learn too
     for r1, r2 in zip(t1, t2, strict=True):
         assert r1 == pytest.approx(r2, rel=1e-4, abs=1e-6)
+
+
+def test_a_full_cache_makes_room_and_stays_right(tiny, monkeypatch):
+    import metacore.methods.layer_split as layer_split
+
+    encoder = tiny.copy_model().eval()
+    names = layer_names(encoder, "top", 1)
+    top = TopLayers(encoder, *adapted_layers(names), tiny.pad_id())
+    ids = tiny.tokenize(TEXTS, 32)
+    batch = collate(ids, tiny.pad_id())
+    full = functional_features(encoder, {}, batch["input_ids"], batch["attention_mask"])
+    top.features({}, ids[:2], CPU)  # two texts cached
+    one_text = len(ids[2]) * encoder.config.hidden_size * 4
+    monkeypatch.setattr(layer_split, "CACHE_BYTES", top._bytes + one_text // 2)
+    torch.testing.assert_close(top.features({}, ids, CPU), full)  # the third forces a clear
+    assert set(top._cache) == {tuple(x) for x in ids}
