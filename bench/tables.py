@@ -5,8 +5,9 @@
 
 ``fewshot``: rows of every file merged (a later file's row for the same dataset, seed and
 method wins), one line per dataset and method: macro-F1 and accuracy as mean (standard
-deviation) over seeds in %, the seeds, and training seconds as median (min) with the median
-load average while they ran. ``unseen``: accuracy ± 95% CI per method and shot count.
+deviation) over seeds in %, the seeds, macro-F1 minus nearest-centroid's on the same seeds
+(a fair comparison when a row has fewer seeds), and training seconds as median (min) with the
+median load average while they ran. ``unseen``: accuracy ± 95% CI per method and shot count.
 """
 
 from __future__ import annotations
@@ -28,17 +29,21 @@ def fewshot(paths: list[str]) -> str:
         for r in json.loads(Path(path).read_text())["rows"]:
             if r["status"] == "completed":
                 rows[(r["dataset"], r["seed"], r["method"])] = r
-    out = ["| dataset | method | macro-F1 % | accuracy % | seeds | train s, median (min) "
-           "| load |", "|---|---|---|---|---|---|---|"]
+    out = ["| dataset | method | macro-F1 % | accuracy % | seeds | macro-F1 − nearest-centroid, "
+           "same seeds | train s, median (min) | load |", "|---|---|---|---|---|---|---|---|"]
     datasets = dict.fromkeys(k[0] for k in rows)
     for name in datasets:
         for method in sorted({k[2] for k in rows if k[0] == name}, key=ORDER.index):
             sel = [r for k, r in sorted(rows.items()) if k[0] == name and k[2] == method]
             train = [r["train_s"] for r in sel]
             load = statistics.median(r.get("load", float("nan")) for r in sel)
+            ref = [rows.get((name, r["seed"], "nearest-centroid")) for r in sel]
+            diffs = [r["macro_f1"] - c["macro_f1"] for r, c in zip(sel, ref) if c]
+            gap = ("—" if method == "nearest-centroid" or len(diffs) < len(sel) else
+                   f"{100 * statistics.mean(diffs):+.1f}")
             out.append(f"| {Path(name).stem} | {method} | {mean_sd([r['macro_f1'] for r in sel])} "
                        f"| {mean_sd([r['accuracy'] for r in sel])} | "
-                       f"{','.join(str(r['seed']) for r in sel)} | "
+                       f"{','.join(str(r['seed']) for r in sel)} | {gap} | "
                        f"{statistics.median(train):.1f} ({min(train):.1f}) | {load:.1f} |")
     return "\n".join(out)
 
