@@ -122,10 +122,10 @@ def test_time(method, novel, args, ctx) -> dict:
     if getattr(method, "_top_ok", None):  # the top-layer shortcut ran: time it switched off
         method._top_ok = False
         out["test_s_per_episode_full_passes"] = per_episode()
-        out["shortcut_speed_up"] = out["test_s_per_episode_full_passes"] / out[
+        out["test_shortcut_speed_up"] = out["test_s_per_episode_full_passes"] / out[
             "test_s_per_episode"]
         line += (f", {out['test_s_per_episode_full_passes']:6.3f} with full passes: "
-                 f"{out['shortcut_speed_up']:.1f}x faster")
+                 f"{out['test_shortcut_speed_up']:.1f}x faster")
     print(line, flush=True)
     return out
 
