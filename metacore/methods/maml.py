@@ -294,8 +294,8 @@ class GradientMethod(EpisodicMethod):
         """Query loss after the inner loop, the query logits and (optionally) the trace."""
         enc, s = self.encoder, batch.n_support
         ids, mask = batch.input_ids, batch.attention_mask
-        top = self._top_layers(batch.input_ids.device, ids=_rows(ids[:4], mask[:4]),
-                               cached=False)
+        check = _rows(ids[:4], mask[:4]) if self._top_ok is None else None  # once, not per step
+        top = self._top_layers(batch.input_ids.device, ids=check, cached=False)
         if top is not None:  # the layers below the adapted ones run once, not every step
             inputs = (top.inputs(ids[:s], mask[:s]), top.inputs(ids[s:], mask[s:]))
 
