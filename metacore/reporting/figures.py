@@ -359,8 +359,10 @@ def inner_loop_curve(results: RunResult | Iterable[RunResult], *,
                             mode="lines+markers", line={"color": color, "dash": "dot"},
                             secondary_y=True)
             fig.update_yaxes(title_text=label(labels, "query_accuracy"), tickformat=".0%",
-                             secondary_y=True, showgrid=False)
-    fig.update_yaxes(title_text=label(labels, "query_loss"), secondary_y=False)
+                             secondary_y=True, showgrid=False, range=[0, 1.05])
+    # from zero, so a loss that moves by 1e-7 (a 1-shot prototype head) draws flat, not steep
+    fig.update_yaxes(title_text=label(labels, "query_loss"), secondary_y=False,
+                     rangemode="tozero")
     return fig
 
 

@@ -97,6 +97,8 @@ def test_inner_loop_curve_only_for_meta_learners() -> None:
                        {"step": 1, "loss": 0.7, "accuracy": 0.6}]
     fig = figures.all_figures(meta)["inner_loop"]
     assert len(fig.data) == 2
+    # a flat trace stays flat: loss axis from zero, accuracy axis 0-100 %
+    assert fig.layout.yaxis.rangemode == "tozero" and tuple(fig.layout.yaxis2.range) == (0, 1.05)
 
 
 def test_live_loss_and_empty_states() -> None:
