@@ -1,6 +1,7 @@
 """``metacore`` on the command line: run, compare, validate and list methods.
 
-Every command goes through the same API the app uses (``metacore.api``). Problems with the
+``run`` and ``episodic`` build an ``ExperimentPlan`` from their flags (``metacore.plan``) and
+run it with the same runner the app uses (``metacore.run``). Problems with the
 input print one sentence and exit with code 2; a run that fails while training writes its
 result with ``status: failed`` and exits with code 1.
 """
@@ -11,7 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -36,97 +37,92 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metacore", description="Compare fine-tuning and meta-learning on labelled text.")
     sub = parser.add_subparsers(dest="command")
-    for register in (_add_run, _add_methods, _add_validate, _add_episodic):
+    for register in (_add_run, _add_episodic, _add_methods, _add_validate):
         register(sub)
     return parser
 
 
-# --- shared arguments ------------------------------------------------------------------------
-def add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="CSV, TSV, JSONL, XLSX or text<TAB>label file")
-    p.add_argument("--text-col", help="column with the text (detected when omitted)")
-    p.add_argument("--label-col", help="column with the label (detected when omitted)")
-
-
-def add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", required=True, help="a name from `metacore methods`")
-    p.add_argument("--backbone", default="minilm",
-                   help="minilm (bundled), a Hugging Face id or folder, tiny, or random-init:NAME")
-    p.add_argument("--allow-download", action="store_true",
-                   help="allow downloading a model from the Hugging Face hub (or HF_ENDPOINT)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="folder for result.json (and the model with --save-model)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="a method setting, repeatable (see `metacore methods --verbose`)")
-    for flag, kind in (("--epochs", int), ("--lr", float), ("--batch-size", int),
-                       ("--max-length", int)):
-        p.add_argument(flag, type=kind, help="shortcut for --set " + flag[2:].replace("-", "_"))
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def method_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """--set KEY=VALUE pairs plus the shortcut flags, checked against the method's config."""
-    from metacore.methods import registry
-
-    settings: dict[str, Any] = {}
-    for item in args.set:
-        if "=" not in item:
-            raise ValueError(f"--set expects KEY=VALUE, not {item!r}.")
-        key, value = item.split("=", 1)
-        settings[key.strip().replace("-", "_")] = value.strip()
-    known = {f.name for f in registry.get(args.method).config_cls.fields()}
-    for key in ("epochs", "lr", "batch_size", "max_length"):
-        value = getattr(args, key, None)
-        if value is None:
-            continue
-        if key not in known:
-            raise ValueError(f"--{key.replace('_', '-')} does not apply to {args.method}.")
-        settings[key] = value
-    return settings
-
-
-def parse_shots(value: str) -> int | None:
-    if value.strip().lower() in {"all", "0", "none"}:
-        return None
-    shots = int(value)
-    if shots < 1:
-        raise argparse.ArgumentTypeError("--shots must be a positive number or 'all'.")
-    return shots
-
-
-# --- run ---------------------------------------------------------------------------------------
+# --- run and episodic: a plan, run by the one runner -----------------------------------------
 def _add_run(sub) -> None:
-    p = sub.add_parser("run", help="adapt one method to the classes of a file and report")
-    add_data_args(p)
-    add_model_args(p)
-    p.add_argument("--test", help="a separate test file (otherwise a stratified split)")
-    p.add_argument("--shots", type=parse_shots, default=None,
-                   help="labelled examples per class to train on, or 'all' (default)")
-    p.add_argument("--test-size", type=float, default=0.2)
-    p.add_argument("--val-size", type=float, default=0.1)
-    p.add_argument("--ignore-split-column", action="store_true",
-                   help="split at random even if the file has a split column")
-    p.add_argument("--save-model", action="store_true",
-                   help="save the adapted model (Hugging Face format) under OUT/model")
-    p.set_defaults(handler=cmd_run)
+    from metacore.plan import add_arguments
+
+    p = sub.add_parser("run", help="adapt methods to the classes of a file and report (several "
+                       "methods, seeds or K values: a comparison or a K-shot sweep)")
+    add_arguments(p, "run")
+    p.set_defaults(handler=cmd_plan, protocol="run")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from metacore.api import RunSpec, run_experiment
+def _add_episodic(sub) -> None:
+    from metacore.plan import add_arguments
 
-    spec = RunSpec(
-        data=args.data, test=args.test, text_col=args.text_col, label_col=args.label_col,
-        method=args.method, method_config=method_settings(args), backbone=args.backbone,
-        shots=args.shots, seed=args.seed, device=args.device, allow_download=args.allow_download,
-        test_size=args.test_size, val_size=args.val_size,
-        use_split_column=not args.ignore_split_column, save_model=args.save_model, out=args.out)
-    with ConsoleProgress(enabled=not args.quiet) as progress:
-        result = run_experiment(spec, callbacks=[progress])
-    print_report(result)
-    if args.out:
-        print(f"\nWrote {args.out}/result.json", file=sys.stderr)
-    return EXIT_FAILED if result.status == "failed" else EXIT_OK
+    p = sub.add_parser(
+        "episodic", help="meta-train on base classes, test on N-way K-shot novel-class episodes")
+    add_arguments(p, "episodic")
+    p.set_defaults(handler=cmd_plan, protocol="episodic")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Run every run of the plan the flags describe; one result.json each."""
+    from metacore.plan import from_arguments
+
+    plan = from_arguments(args, args.protocol)
+    runs = plan.runs()
+    out = Path(plan.out) if plan.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder for the results.")
+    if out is not None and len(runs) > 1:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "plan.json").write_text(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False),
+                                       encoding="utf-8")
+    results = _run_all(plan, runs, out, quiet=args.quiet)
+    if len(results) > 1:
+        print_summary(results)
+    if out is not None:
+        where = out / "result.json" if len(runs) == 1 else out
+        print(f"\nWrote {where}", file=sys.stderr)
+    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def _run_all(plan, runs, out: Path | None, *, quiet: bool) -> list:
+    """Each run in turn, sharing the backbone and each data seed's prepared data."""
+    from metacore.methods import registry
+    from metacore.run import prepare, run
+
+    backbone, prepared, results = None, {}, []
+    if any(registry.get(r.method).uses_backbone for r in runs):
+        from metacore.backbones import load_backbone
+
+        backbone = load_backbone(plan.backbone, allow_download=plan.allow_download)
+    for one in runs:
+        key = (one.seed, one.shots)
+        if key not in prepared:
+            prepared[key] = prepare(plan, one)
+        where = None if out is None else (out if len(runs) == 1 else out / one.key)
+        with ConsoleProgress(enabled=not quiet) as progress:
+            result = run(plan, one, callbacks=[progress], backbone=backbone,
+                         prepared=prepared[key], out=where)
+        print_report(result)
+        results.append(result)
+    return results
+
+
+def print_summary(results) -> None:
+    """One line per run: method, K, seeds, status, accuracy and macro-F1."""
+    print(f"\n{'method':<18} {'K':>4} {'seed':>4} {'init':>4}  {'status':<9} {'accuracy':>8} "
+          f"{'macro-F1':>8}")
+    for r in results:
+        run = r.config.get("run", {})
+        m = r.metrics
+        acc = m.get("accuracy", m.get("accuracy_mean"))
+        f1 = m.get("macro_f1", m.get("macro_f1_mean"))
+        shots = run.get("shots", run.get("k_shot"))
+        print(f"{r.method:<18} {'all' if shots is None else shots:>4} {run.get('seed', 0):>4} "
+              f"{run.get('init_seed', run.get('seed', 0)):>4}  {r.status:<9} "
+              f"{_pct(acc):>8} {_pct(f1):>8}")
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
 def print_report(result) -> None:
@@ -184,7 +180,7 @@ class ConsoleProgress:
 
         if isinstance(event, PhaseChanged):
             self._close()
-            tqdm.write(f"[{event.phase}] {event.detail}".rstrip(), file=sys.stderr)
+            tqdm.write(event.detail, file=sys.stderr)
         elif isinstance(event, StepEnded):
             if self.bar is None:
                 self.bar = tqdm(total=event.total_steps or None, desc="training", unit="step",
@@ -227,10 +223,19 @@ def _add_validate(sub) -> None:
     p.add_argument("file")
     p.add_argument("--text-col")
     p.add_argument("--label-col")
-    p.add_argument("--shots", type=parse_shots, default=None,
+    p.add_argument("--shots", type=_shots, default=None,
                    help="also check that every class has this many examples")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.set_defaults(handler=cmd_validate)
+
+
+def _shots(value: str) -> int | None:
+    from metacore.plan import parse_shots
+
+    try:
+        return parse_shots(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -255,15 +260,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{f.level.upper():7} {f.message}{rows}")
     print("usable" if usable else "NOT usable")
     return EXIT_OK if usable else EXIT_UNUSABLE
-
-
-# --- episodic (the unseen-class protocol) ------------------------------------------------------
-def _add_episodic(sub) -> None:
-    try:
-        from metacore.episodic_cli import add_episodic_parser
-    except ImportError:
-        return
-    add_episodic_parser(sub)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ user's (one small batch forward, one forward and backward, after a warm-up: abou
 a laptop CPU). So the same code gives a laptop's and a GPU's figure without a table of
 machines.
 
-What counting cannot see (the inner loops' extra passes, optimiser steps, Python overhead) is
-one factor per method, ``OVERHEAD``, fitted on the bundled English sample with the bundled
-MiniLM on a 2-core CPU (``bench/estimates.py`` prints estimated against measured seconds for
+The count is each method's own cost model (``Method.work`` in its file). What counting
+cannot see (the inner loops' extra passes, optimiser steps, Python overhead) is one factor per
+method, ``Method.cost_factor``, fitted on the bundled English sample with the bundled MiniLM on
+a 2-core CPU (``bench/estimates.py`` prints estimated against measured seconds for
 every method; the figures are in ``docs/benchmarks.md``). Early stopping can only make a run
 shorter than its estimate.
 """
@@ -20,35 +21,17 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-# Measured per-run costs of the closed-form methods on the CPU (no encoder): fixed seconds
-# plus seconds per training text (TF-IDF word 1-2 + char 2-4 and logistic regression).
-TFIDF_FIXED_S, TFIDF_PER_TEXT_S = 0.1, 0.003
-# Per-method factors for what the count leaves out (see the module docstring): measured over
-# counted seconds on the English sample (72 training, 35 validation, 69 test texts, 9 classes;
-# MiniLM, 2-core CPU, load 1.7-2.1; bench/results/estimates-support_intents_en.json). About
-# 1.3 for every method that trains the encoder (real batches pad to their longest text, the
-# calibration batch to the median; optimiser steps), and 2.6-4.9 for the gradient-based
-# meta-learners, whose inner loops run extra passes over the top layer(s) and score every
-# episode's query set. fomaml and maml refitted after their inner loops ran only the adapted
-# top layer (bench/results/estimates-support_intents_en-shortcut.json: measured/estimated
-# 0.53 and 0.49 with the old factors 3.8 and 4.9).
-OVERHEAD: dict[str, float] = {
-    "linear-probe": 1.1, "nearest-centroid": 1.1, "full-finetune": 1.3, "lora": 1.05,
-    "protonet": 1.37, "anil": 1.24, "fomaml": 2.0, "maml": 2.4, "reptile": 2.6,
-}
-EPISODIC = {"protonet", "anil", "fomaml", "maml", "reptile"}
-# Methods that embed with the frozen backbone through the process-wide embedding cache: in one
-# comparison only the first of them pays for embedding the texts.
-FROZEN = {"linear-probe", "nearest-centroid"}
+from metacore.methods.costs import DataSizes, Work
+
 # What the app's queue adds to each run that uses the backbone: saving the model in Hugging Face
 # format, the embedding projection, storing the result (bench/app_latency.py: 34.8 s for three
-# runs that take 27.2 s through metacore.api, about 2.5 s each).
+# runs that take 27.2 s through the runner alone, about 2.5 s each).
 QUEUED_RUN_S = 2.5
 _LOCK = threading.Lock()
 _SPEEDS: dict[tuple, Speed] = {}
@@ -66,22 +49,6 @@ class Speed:
     def to_dict(self) -> dict[str, Any]:
         return {"forward_s": self.forward_s, "train_s": self.train_s, "device": self.device,
                 "tokens": self.tokens}
-
-
-@dataclass(frozen=True)
-class Work:
-    """Texts through the encoder: forward only, and forward + backward."""
-
-    forward: float = 0.0
-    train: float = 0.0
-    fixed_s: float = 0.0
-    episodes: int = 0  # meta-training episodes, for methods that have them
-
-    def seconds(self, speed: Speed | None, factor: float = 1.0) -> float:
-        if speed is None:
-            return self.fixed_s
-        return self.fixed_s + factor * (self.forward * speed.forward_s
-                                        + self.train * speed.train_s)
 
 
 def calibrate(backbone: Any, texts: Sequence[str], device: str | torch.device = "cpu", *,
@@ -163,89 +130,62 @@ def _timed(fn, dev: torch.device, repeats: int = 3) -> float:
     return best
 
 
-def work(method: str, config: Mapping[str, Any], *, n_train: int, n_val: int, n_test: int,
-         n_classes: int) -> Work:
-    """The encoder passes one run of ``method`` makes (adapt-to-my-classes protocol).
-
-    Args:
-        method: A registered method name.
-        config: Its full settings (``config_cls.from_dict(...).to_dict()``).
-        n_train: Training (K-shot support) texts.
-        n_val: Validation texts.
-        n_test: Test texts to predict.
-        n_classes: Classes of the run.
-    """
-    if method == "tfidf-logreg":
-        return Work(fixed_s=TFIDF_FIXED_S + TFIDF_PER_TEXT_S * n_train)
-    if method in {"linear-probe", "nearest-centroid"}:
-        return Work(forward=n_train + n_test, fixed_s=0.2)
-    if method in {"full-finetune", "lora"}:
-        epochs = int(config.get("epochs", 10))
-        return Work(train=epochs * n_train, forward=epochs * n_val + n_test, fixed_s=1.0)
-    if method in EPISODIC:
-        return _episodic_work(method, config, n_train=n_train, n_val=n_val, n_test=n_test,
-                              n_classes=n_classes)
-    # a method this module does not know: as costly as fine-tuning, said as an estimate
-    return Work(train=10 * n_train, forward=n_test, fixed_s=1.0)
-
-
-def _episodic_work(method: str, c: Mapping[str, Any], *, n_train: int, n_val: int,
-                   n_test: int, n_classes: int) -> Work:
-    """Meta-training on episodes from the training texts (the adapt-passes budget of
-    ``EpisodicMethod.fit``), validation episodes, adapting to the support set, predicting."""
-    per_class = max(1, n_train // max(1, n_classes))
-    n_way = min(int(c.get("n_way", 5)), n_classes)
-    k, q = int(c.get("k_shot", 5)), int(c.get("n_query", 5))
-    if k + q > per_class:  # fitted_shape shrinks the episode to what each class has
-        k = max(1, min(k, per_class // 2))
-        q = max(1, min(q, per_class - k))
-    texts = n_way * (k + q)
-    episodes = int(c.get("meta_episodes", 100))
-    if episodes:
-        budget = -(-int(c.get("adapt_passes", 10)) * n_train // texts)
-        episodes = min(episodes, max(10, budget))
-    inner = int(c.get("inner_steps", 0) or 0)
-    train, forward = episodes * texts, n_train + n_test
-    if method == "reptile" and c.get("adapt", "all") != "head":
-        # each inner step trains on the whole episode (after one pass that scores it), and
-        # prediction first adapts to the whole support set the same way
-        train = episodes * inner * texts + inner * n_train
-        forward += episodes * texts
-    evals = (episodes // max(1, int(c.get("eval_every", 50)))) * int(c.get("val_episodes", 10))
-    forward += evals * texts * (1 + inner) * (1 if n_val else 0)
-    return Work(train=train, forward=forward, fixed_s=1.0, episodes=episodes)
-
-
-def estimate_seconds(method: str, config: Mapping[str, Any] | None, speed: Speed | None, *,
-                     n_train: int, n_val: int, n_test: int, n_classes: int) -> float:
-    """Expected seconds of one run (one seed) of ``method``; ``speed`` from ``calibrate``."""
+def work(method: str, settings: Mapping[str, Any] | None, sizes: DataSizes) -> Work:
+    """The encoder passes one run of ``method`` makes: its own cost model
+    (``Method.work``) with its settings completed from the defaults."""
     from metacore.methods import registry
 
     spec = registry.get(method)
-    full = spec.config_cls.from_dict(dict(config or {})).to_dict()
-    w = work(method, full, n_train=n_train, n_val=n_val, n_test=n_test, n_classes=n_classes)
-    return w.seconds(speed if spec.uses_backbone else None, OVERHEAD.get(method, 1.0))
+    return spec.method_cls.work(spec.config_cls.from_dict(dict(settings or {})), sizes)
+
+
+def estimate_seconds(method: str, settings: Mapping[str, Any] | None, speed: Speed | None,
+                     sizes: DataSizes) -> float:
+    """Expected seconds of one run (one seed) of ``method``; ``speed`` from ``calibrate``
+    (None: only what needs no encoder is known)."""
+    from metacore.methods import registry
+
+    spec = registry.get(method)
+    return work(method, settings, sizes).seconds(speed if spec.uses_backbone else None,
+                                                 spec.method_cls.cost_factor)
 
 
 def estimate_comparison(methods: Sequence[str], configs: Mapping[str, Mapping[str, Any]],
-                        speed: Speed | None, *, n_train: int, n_val: int, n_test: int,
-                        n_classes: int, cached: bool = False,
+                        speed: Speed | None, sizes: DataSizes, *, cached: bool = False,
                         queued: bool = False) -> dict[str, float]:
-    """Expected seconds per method (one seed) when ``methods`` run one after another, as the
-    app's queue runs a comparison: frozen-backbone methods after the first find the texts'
-    embeddings cached (``cached``: the texts were embedded before, by an earlier run);
-    ``queued`` adds what the app's queue does after each run (saving the model and so on)."""
+    """Expected seconds per method (one seed) when ``methods`` run one after another on data
+    of ``sizes``, as the queue runs a comparison (see ``estimate_runs``)."""
+    runs = [_Run(name, dict(configs.get(name) or {})) for name in methods]
+    seconds = estimate_runs(runs, speed, lambda run: sizes, cached=cached, queued=queued)
+    return dict(zip(methods, seconds, strict=True))
+
+
+@dataclass(frozen=True)
+class _Run:
+    method: str
+    settings: Mapping[str, Any]
+
+
+def estimate_runs(runs: Sequence[Any], speed: Speed | None,
+                  sizes_of: Callable[[Any], DataSizes], *, cached: bool = False,
+                  queued: bool = False) -> list[float]:
+    """Expected seconds of each run (``PlannedRun``s: method and settings) in queue order;
+    ``sizes_of(run)`` gives its ``DataSizes``. Methods that share the frozen backbone's
+    embedding cache (``Method.shares_embeddings``) pay for embedding the texts once
+    (``cached``: an earlier run already did); ``queued`` adds what the app's queue does after
+    each run (saving the model and so on)."""
     from metacore.methods import registry
 
-    sizes = {"n_train": n_train, "n_val": n_val, "n_test": n_test, "n_classes": n_classes}
-    out, embedded = {}, cached
-    for name in methods:
-        seconds = estimate_seconds(name, configs.get(name), speed, **sizes)
-        if name in FROZEN:
+    out, embedded = [], cached
+    for run in runs:
+        spec = registry.get(run.method)
+        sizes = sizes_of(run)
+        seconds = estimate_seconds(run.method, run.settings, speed, sizes)
+        if spec.method_cls.shares_embeddings:
             if embedded:
-                seconds = work(name, {}, **sizes).fixed_s
+                seconds = work(run.method, run.settings, sizes).fixed_s
             embedded = True
-        if queued and registry.get(name).uses_backbone:
+        if queued and spec.uses_backbone:
             seconds += QUEUED_RUN_S
-        out[name] = seconds
+        out.append(seconds)
     return out

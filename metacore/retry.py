@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from metacore.messages import Message, msg
+
 
 @dataclass(frozen=True)
 class Retry:
@@ -19,7 +21,7 @@ class Retry:
 
     method_config: dict[str, Any]
     changed: dict[str, Any]
-    note: str
+    note: Message
 
 
 def is_out_of_memory(status: str, error: str | None) -> bool:
@@ -46,11 +48,9 @@ def lighter_settings(method: str, method_config: dict[str, Any]) -> Retry | None
         if size < 2:
             return None
         half = size // 2
-        note = (f"The GPU ran out of memory with batch size {size}; the run was retried with "
-                f"batch size {half}.")
+        note = msg("run.warning.retried_batch", size=size, half=half)
         return Retry({**method_config, "batch_size": half}, {"batch_size": half}, note)
     if "first_order" in defaults and not method_config.get("first_order", defaults["first_order"]):
-        note = ("The GPU ran out of memory; the run was retried as first-order MAML (no second "
-                "derivatives), which needs much less memory.")
+        note = msg("run.warning.retried_first_order")
         return Retry({**method_config, "first_order": True}, {"first_order": True}, note)
     return None

@@ -18,6 +18,7 @@ import numpy as np
 
 from metacore.config import MethodConfig
 from metacore.data import TextSet
+from metacore.methods.costs import DataSizes, MemoryProfile, ModelShape, Work
 from metacore.training.context import RunContext
 
 MANIFEST = "metacore.json"
@@ -28,6 +29,12 @@ class Method:
 
     name: ClassVar[str] = ""
     config_cls: ClassVar[type[MethodConfig]] = MethodConfig
+    # Measured seconds over counted seconds (``bench/estimates.py``): what counting encoder
+    # passes cannot see (optimiser steps, padding, Python). 1.0 until measured.
+    cost_factor: ClassVar[float] = 1.0
+    # Reads the frozen backbone through the shared embedding cache: in a comparison only the
+    # first such method pays for embedding the texts.
+    shares_embeddings: ClassVar[bool] = False
 
     def __init__(self, config: MethodConfig) -> None:
         self.config = config
@@ -70,6 +77,29 @@ class Method:
     def extra_results(self) -> dict[str, Any]:
         """Method-specific result entries (for example ``inner_loop``)."""
         return {}
+
+    # --- what it costs (estimates, forms, teaching pages: metacore.methods.costs) ---------
+    @classmethod
+    def work(cls, config: MethodConfig, sizes: DataSizes) -> Work:
+        """Encoder passes of one run. This default, for a method that declares none, counts
+        it as costly as ten epochs of fine-tuning (an estimate, said as one)."""
+        return Work(train=10 * sizes.n_train, forward=sizes.n_test, fixed_s=1.0)
+
+    @classmethod
+    def adjustments(cls, config: MethodConfig, sizes: DataSizes) -> list[Any]:
+        """Settings this data changes when the run starts (``Message``s to show beside the
+        settings), e.g. fewer meta-training episodes than asked for small data."""
+        return []
+
+    @classmethod
+    def trainable_parameters(cls, config: MethodConfig, shape: ModelShape,
+                             n_classes: int) -> int:
+        """Parameters the optimiser updates, for a backbone of ``shape``."""
+        return 0
+
+    @classmethod
+    def memory_profile(cls, config: MethodConfig) -> MemoryProfile:
+        return MemoryProfile()
 
     # --- persistence -------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

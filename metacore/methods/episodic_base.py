@@ -33,7 +33,9 @@ from metacore.data.episodes import (
     fitted_shape,
     sample_episodes,
 )
+from metacore.messages import msg
 from metacore.methods.base import Method, softmax
+from metacore.methods.costs import DataSizes, ModelShape, Work
 from metacore.methods.heads import count_parameters, restore_method, save_encoder_head
 from metacore.training.batching import collate
 from metacore.training.context import RunContext
@@ -45,6 +47,8 @@ DISTANCES = ("euclidean", "cosine")
 @dataclass
 class EpisodicConfig(MethodConfig):
     """Settings every episodic meta-learner shares (field names follow the field's vocabulary)."""
+
+    scope = "episodic"
 
     meta_episodes: int = setting(100, "Training episodes (tasks) to meta-train on; 0 skips "
                                  "meta-training.", minimum=0, maximum=100_000)
@@ -67,6 +71,44 @@ class EpisodicConfig(MethodConfig):
                                 "this many passes over the training texts (the compute budget "
                                 "of 10 fine-tuning epochs), so small data stays fast.",
                                 minimum=1, maximum=1000, advanced=True)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The meta-training a small training set allows in the adapt protocol: the episode shape
+    fitted to its classes and the number of episodes within the ``adapt_passes`` budget."""
+
+    classes: tuple[str, ...]
+    n_way: int
+    k_shot: int
+    n_query: int
+    episodes: int
+
+    @property
+    def texts(self) -> int:
+        return self.n_way * (self.k_shot + self.n_query)
+
+
+def adapt_schedule(config: EpisodicConfig, train: TextSet) -> Schedule | None:
+    """What ``EpisodicMethod.fit`` will meta-train on ``train`` (None: too few examples per
+    class for any episode). The estimates and the form read this same function."""
+    shape = fitted_shape(train, config.n_way, config.k_shot, config.n_query)
+    if shape is None:
+        return None
+    classes, n_way, k, q = shape
+    # The same compute budget as fine-tuning: a few passes over the texts, not hundreds.
+    budget = -(-config.adapt_passes * len(train) // (n_way * (k + q)))
+    episodes = min(config.meta_episodes, max(10, budget)) if config.meta_episodes else 0
+    return Schedule(tuple(classes), n_way, k, q, episodes)
+
+
+def sized_textset(sizes: DataSizes) -> TextSet:
+    """A stand-in training set of ``sizes`` (classes of equal size, the smallest one as given)
+    for cost models that need class counts before the data is sampled."""
+    per = [sizes.smallest_class] + [max(sizes.smallest_class, sizes.n_train // max(
+        1, sizes.n_classes))] * (max(1, sizes.n_classes) - 1)
+    labels = tuple(f"c{i}" for i, n in enumerate(per) for _ in range(n))
+    return TextSet(("",) * len(labels), labels)
 
 
 @dataclass
@@ -135,6 +177,69 @@ class EpisodicMethod(Method):
 
     config: EpisodicConfig
 
+    # --- what it costs (metacore.methods.costs) ---------------------------------------------
+    @classmethod
+    def work(cls, config: EpisodicConfig, sizes: DataSizes) -> Work:
+        """Meta-training episodes, validation episodes, then adapting and predicting: in the
+        adapt protocol the episodes are those of ``adapt_schedule``; in the unseen-class
+        protocol ``meta_episodes`` of the configured shape, then the test episodes."""
+        if sizes.protocol == "episodic":
+            texts = config.n_way * (config.k_shot + config.n_query)
+            episodes = config.meta_episodes
+            test = Work(forward=min(sizes.n_test, sizes.test_episodes * sizes.episode_texts))
+            test += cls.test_episode_work(config, sizes)
+        else:
+            plan = adapt_schedule(config, sized_textset(sizes))
+            texts, episodes = (plan.texts, plan.episodes) if plan else (0, 0)
+            test = Work(forward=sizes.n_train + sizes.n_test)
+            test += cls.adapt_work(config, sizes.n_train)
+        train, forward = cls.meta_passes(config, episodes, texts)
+        evals = (episodes // max(1, config.eval_every)) * config.val_episodes
+        inner = int(getattr(config, "inner_steps", 0) or 0)
+        forward += evals * texts * (1 + inner) * (1 if sizes.n_val else 0)
+        return Work(forward=forward, train=train, fixed_s=1.0, episodes=episodes) + test
+
+    @classmethod
+    def meta_passes(cls, config: EpisodicConfig, episodes: int, texts: int
+                    ) -> tuple[float, float]:
+        """(texts trained, texts only forwarded) of ``episodes`` meta-training episodes."""
+        return episodes * texts, 0.0
+
+    @classmethod
+    def adapt_work(cls, config: EpisodicConfig, n_support: int) -> Work:
+        """Adapting to a support set before predicting (prototypes: nothing to train)."""
+        return Work()
+
+    @classmethod
+    def test_episode_work(cls, config: EpisodicConfig, sizes: DataSizes) -> Work:
+        """What adapting to every test episode's support set costs (prototypes: nothing)."""
+        return Work()
+
+    @classmethod
+    def adjustments(cls, config: EpisodicConfig, sizes: DataSizes) -> list:
+        """In the adapt protocol: fewer episodes than ``meta_episodes`` (the budget of
+        ``adapt_passes`` passes over small data) or a smaller episode shape than set."""
+        if sizes.protocol == "episodic" or not config.meta_episodes:
+            return []
+        plan = adapt_schedule(config, sized_textset(sizes))
+        if plan is None:
+            return [msg("adjust.no_episodes", per_class=sizes.smallest_class)]
+        notes = []
+        if (plan.n_way, plan.k_shot, plan.n_query) != (config.n_way, config.k_shot,
+                                                        config.n_query):
+            notes.append(msg("adjust.shape", n_way=plan.n_way, k_shot=plan.k_shot,
+                             n_query=plan.n_query, per_class=sizes.smallest_class,
+                             n_classes=sizes.n_classes))
+        if plan.episodes != config.meta_episodes:
+            notes.append(msg("adjust.episodes", episodes=plan.episodes,
+                             asked=config.meta_episodes, passes=config.adapt_passes,
+                             texts=sizes.n_train))
+        return notes
+
+    @classmethod
+    def trainable_parameters(cls, config, shape: ModelShape, n_classes: int) -> int:
+        return shape.params  # the whole encoder; the prototype head is computed, not learned
+
     def __init__(self, config: EpisodicConfig) -> None:
         super().__init__(config)
         self.normalize = False  # True for cosine heads, which read L2-normalised features
@@ -184,13 +289,13 @@ class EpisodicMethod(Method):
     def _meta_train_loop(self, base: TextSet, val: TextSet | None, ctx: RunContext,
                          shape: tuple[int, int, int], n_episodes: int) -> None:
         c = self.config
-        episodes = sample_episodes(base, *shape, n_episodes, seed=ctx.seed + 101)
+        episodes = sample_episodes(base, *shape, n_episodes, seed=ctx.stream_seed("meta_episodes"))
         val_eps = self._val_episodes(val, shape, ctx)
         ids = self._token_ids(base, episodes)
         val_ids = self._token_ids(val, val_eps) if val_eps else {}
         self.begin_meta_training(ctx, len(episodes))
-        ctx.phase("meta-training", f"{len(episodes)} episodes of {shape[0]}-way "
-                  f"{shape[1]}-shot {shape[2]}-query")
+        ctx.phase("meta_training", episodes=len(episodes), n_way=shape[0], k_shot=shape[1],
+                  n_query=shape[2])
         pad = self.backbone.pad_id()
 
         def batches() -> Iterator[tuple[int, EpisodeBatch]]:
@@ -221,8 +326,9 @@ class EpisodicMethod(Method):
                 return []
             classes, n_way, k, q = fitted
             return sample_episodes(val, n_way, k, q, self.config.val_episodes,
-                                   seed=ctx.seed + 202, classes=classes)
-        return sample_episodes(val, n_way, k, q, self.config.val_episodes, seed=ctx.seed + 202)
+                                   seed=ctx.stream_seed("validation_episodes"),
+                                   classes=classes)
+        return sample_episodes(val, n_way, k, q, self.config.val_episodes, seed=ctx.stream_seed("validation_episodes"))
 
     def _token_ids(self, textset: TextSet, episodes: list[Episode]) -> dict[int, list[int]]:
         """Tokenise only the rows the episodes use, once."""
@@ -245,18 +351,13 @@ class EpisodicMethod(Method):
         """Meta-train on episodes drawn from ``train`` (shape fitted to it), then adapt to it."""
         c = self.config
         self._ensure_encoder(ctx)
-        shape = fitted_shape(train, c.n_way, c.k_shot, c.n_query)
-        if c.meta_episodes and shape is None:
-            ctx.warn("Too few examples per class to draw training episodes; the encoder was "
-                     "adapted without meta-training.")
+        plan = adapt_schedule(c, train)
+        if c.meta_episodes and plan is None:
+            ctx.warn(msg("run.warning.no_episodes"))
         elif c.meta_episodes:
-            classes, n_way, k, q = shape
-            # The same compute budget as fine-tuning: a few passes over the texts, not hundreds.
-            budget = -(-c.adapt_passes * len(train) // (n_way * (k + q)))
-            n_episodes = min(c.meta_episodes, max(10, budget))
-            self._meta_train(train.subset([i for i, y in enumerate(train.labels)
-                                           if y in set(classes)]), val, ctx, (n_way, k, q),
-                             n_episodes)
+            keep = set(plan.classes)
+            self._meta_train(train.subset([i for i, y in enumerate(train.labels) if y in keep]),
+                             val, ctx, (plan.n_way, plan.k_shot, plan.n_query), plan.episodes)
         self.keep_adapted(train, ctx)
 
     def keep_adapted(self, support: TextSet, ctx: RunContext) -> None:
@@ -264,7 +365,7 @@ class EpisodicMethod(Method):
         the model that ``predict_proba`` and ``save`` use; the meta-trained weights stay."""
         self._ensure_encoder(ctx)
         self.classes = support.classes
-        ctx.phase("adapting", f"{len(support)} support examples, {len(self.classes)} classes")
+        ctx.phase("adapting", texts=len(support), classes=len(self.classes))
         predictor, weight, bias = self.adapt(support, ctx)
         self.predictor = predictor
         self.head = nn.Linear(weight.shape[1], weight.shape[0]).to(ctx.device)

@@ -19,6 +19,7 @@ from metacore.backbones.base import Backbone
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
 from metacore.methods.base import Method, softmax
+from metacore.methods.costs import DataSizes, ModelShape, Work
 from metacore.methods.heads import (
     EncoderClassifier,
     count_parameters,
@@ -61,6 +62,23 @@ class EncoderMethod(Method):
     """Shared by full fine-tuning and LoRA: train an ``EncoderClassifier``, predict with it."""
 
     config: FinetuneConfig
+    cost_factor = 1.3  # real batches pad to their longest text; optimiser steps
+
+    @classmethod
+    def work(cls, config: FinetuneConfig, sizes: DataSizes) -> Work:
+        """``epochs`` passes over the training texts (forward and backward), a validation
+        pass per epoch, one pass over the test texts; early stopping can only shorten it."""
+        if sizes.protocol == "episodic":  # a fresh fit on every test episode's support set
+            per = Work(train=config.epochs * sizes.support_texts,
+                       forward=sizes.n_way * sizes.n_query, fixed_s=0.5)
+            return Work(per.forward * sizes.test_episodes, per.train * sizes.test_episodes,
+                        per.fixed_s * sizes.test_episodes)
+        return Work(train=config.epochs * sizes.n_train,
+                    forward=config.epochs * sizes.n_val + sizes.n_test, fixed_s=1.0)
+
+    @classmethod
+    def trainable_parameters(cls, config, shape: ModelShape, n_classes: int) -> int:
+        return shape.params + (shape.hidden + 1) * n_classes
 
     def __init__(self, config: FinetuneConfig) -> None:
         super().__init__(config)
@@ -124,7 +142,7 @@ class EncoderMethod(Method):
         return method
 
 
-@register("full-finetune", config=FinetuneConfig, family="fine-tuning",
+@register("full-finetune", config=FinetuneConfig, family="fine-tuning", colour="#4f46e5",
           description="Train every weight of the encoder plus a new classification head.")
 class FullFinetune(EncoderMethod):
     """All encoder weights and the head are trained (see module docstring)."""

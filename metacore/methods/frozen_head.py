@@ -13,12 +13,31 @@ from torch import nn
 
 from metacore.backbones.base import Backbone
 from metacore.methods.base import Method
+from metacore.methods.costs import DataSizes, MemoryProfile, ModelShape, Work
 from metacore.methods.heads import restore_method, save_encoder_head
 from metacore.training.context import RunContext
 
 
 class FrozenHeadMethod(Method):
     """A linear head ``weight`` (C, H), ``bias`` (C,) over L2-normalised frozen embeddings."""
+
+    cost_factor = 1.1  # measured/counted on the English sample (bench/estimates.py)
+    shares_embeddings = True
+
+    @classmethod
+    def work(cls, config, sizes: DataSizes) -> Work:
+        """One forward pass per text (then cached); fitting the head takes milliseconds."""
+        if sizes.protocol == "episodic":
+            return Work(forward=sizes.n_test, fixed_s=0.2 + 0.002 * sizes.test_episodes)
+        return Work(forward=sizes.n_train + sizes.n_test, fixed_s=0.2)
+
+    @classmethod
+    def trainable_parameters(cls, config, shape: ModelShape, n_classes: int) -> int:
+        return (shape.hidden + 1) * n_classes
+
+    @classmethod
+    def memory_profile(cls, config) -> MemoryProfile:
+        return MemoryProfile(private_copy=False, optimizer_states=0)
 
     def __init__(self, config) -> None:
         super().__init__(config)

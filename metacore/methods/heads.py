@@ -108,7 +108,7 @@ def train_classifier(
 
     return run_loop(
         ctx=ctx, batches=epoch_batches(ids, y, batch_size=batch_size, epochs=epochs,
-                                       rng=ctx.rng(1)),
+                                       rng=ctx.rng("batch_order")),
         total_steps=steps, step=step, evaluate=evaluate, eval_every=-(-len(ids) // batch_size),
         patience=patience, snapshot=lambda: copy.deepcopy(model.state_dict()),
         restore=model.load_state_dict,

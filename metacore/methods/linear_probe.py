@@ -23,13 +23,14 @@ from metacore.training.context import RunContext
 
 @dataclass
 class LinearProbeConfig(MethodConfig):
+    scope = "linear-probe"
     c: float = setting(1.0, "Inverse regularisation strength: larger fits the few examples "
                        "more closely, smaller trusts them less.", minimum=1e-4)
     max_length: int = setting(128, "Longest text in tokens; longer texts are cut.", minimum=8,
                               maximum=512, advanced=True)
 
 
-@register("linear-probe", config=LinearProbeConfig, family="fine-tuning",
+@register("linear-probe", config=LinearProbeConfig, family="fine-tuning", colour="#0ea5a4",
           description="Frozen backbone embeddings + logistic regression (head only).")
 class LinearProbe(FrozenHeadMethod):
     """Only a linear head is learned; the encoder is shared and never changes."""

@@ -13,6 +13,7 @@ from torch import nn
 
 from metacore.backbones.base import Backbone
 from metacore.config import setting
+from metacore.methods.costs import ModelShape
 from metacore.methods.finetune import EncoderMethod, FinetuneConfig
 from metacore.methods.registry import register
 
@@ -32,13 +33,21 @@ class LoraConfig(FinetuneConfig):
                                   "the attention query and value projections.", advanced=True)
 
 
-@register("lora", config=LoraConfig, family="fine-tuning",
+@register("lora", config=LoraConfig, family="fine-tuning", colour="#7c3aed",
           description="LoRA adapters in the attention layers (peft) plus a new head; "
                       "the encoder's own weights stay frozen.")
 class Lora(EncoderMethod):
     """Parameter-efficient fine-tuning with peft's LoRA."""
 
     config: LoraConfig
+    cost_factor = 1.05  # the frozen weights need no gradients of their own
+
+    @classmethod
+    def trainable_parameters(cls, config: LoraConfig, shape: ModelShape, n_classes: int) -> int:
+        """A and B of rank r in the query and value projections of every layer, plus the
+        head."""
+        adapters = shape.layers * 2 * 2 * config.rank * shape.hidden
+        return adapters + (shape.hidden + 1) * n_classes
 
     def make_encoder(self, backbone: Backbone) -> nn.Module:
         from peft import LoraConfig as PeftLoraConfig

@@ -43,7 +43,9 @@ from torch.func import functional_call, grad
 from metacore.backbones.base import mean_pool
 from metacore.config import setting
 from metacore.data import TextSet
+from metacore.messages import Message, msg
 from metacore.methods.base import softmax
+from metacore.methods.costs import DataSizes, MemoryProfile, Work
 from metacore.methods.episodic_base import (
     EpisodeBatch,
     EpisodicConfig,
@@ -141,6 +143,8 @@ def average_trace(traces: list[list[dict[str, float]]]) -> list[dict[str, float]
 class GradientConfig(EpisodicConfig):
     """Settings of the gradient-based meta-learners."""
 
+    scope = "gradient"
+
     meta_episodes: int = setting(60, "Training episodes (tasks) to meta-train on; 0 skips "
                                  "meta-training.", minimum=0, maximum=100_000)
     inner_steps: int = setting(2, "Gradient steps on each support set (inner loop), in "
@@ -190,6 +194,42 @@ class GradientMethod(EpisodicMethod):
 
     config: GradientConfig
 
+    # --- knobs subclasses turn (class-level: the cost and memory models read them too) ----
+    @classmethod
+    def inner_part(cls, config: GradientConfig) -> str:
+        """What the inner loop adapts: "head", "top" or "all"."""
+        return getattr(config, "adapt", "all")
+
+    @classmethod
+    def second_order(cls, config: GradientConfig) -> bool:
+        return not getattr(config, "first_order", True)
+
+    def adapt_part(self) -> tuple[str, int]:
+        return self.inner_part(self.config), getattr(self.config, "top_layers", 0)
+
+    def wants_second_order(self) -> bool:
+        return self.second_order(self.config)
+
+    def learns_inner_lr(self) -> bool:
+        return bool(getattr(self.config, "learn_inner_lr", False))
+
+    # --- what it costs -----------------------------------------------------------------------
+    @classmethod
+    def test_episode_work(cls, config: GradientConfig, sizes: DataSizes) -> Work:
+        return Work(train=sizes.test_episodes * config.inner_steps * sizes.support_texts)
+
+    @classmethod
+    def memory_profile(cls, config: GradientConfig) -> MemoryProfile:
+        """Second-order MAML keeps the graph of every inner step (and differentiating through
+        the gradients about doubles it); first order keeps one step's at a time."""
+        second = cls.second_order(config)
+        if cls.inner_part(config) != "head":
+            if second:
+                return MemoryProfile(activation_factor=(config.inner_steps + 1) * 2.0,
+                                     second_order_factor=2.0)
+            return MemoryProfile(activation_factor=1.5)
+        return MemoryProfile(second_order_factor=2.0 if second else 1.0)
+
     def __init__(self, config: GradientConfig) -> None:
         super().__init__(config)
         self.inner_lrs: nn.ParameterDict | None = None
@@ -201,16 +241,6 @@ class GradientMethod(EpisodicMethod):
         self._seen = self._total = 0
         self._top: TopLayers | None = None  # runs only the adapted layers (adapt=top)
         self._top_ok: bool | None = None  # None: not checked on this model yet
-
-    # --- knobs subclasses turn ---------------------------------------------------------------
-    def adapt_part(self) -> tuple[str, int]:
-        return self.config.adapt, self.config.top_layers
-
-    def wants_second_order(self) -> bool:
-        return not getattr(self.config, "first_order", True)
-
-    def learns_inner_lr(self) -> bool:
-        return bool(getattr(self.config, "learn_inner_lr", False))
 
     # --- set-up ------------------------------------------------------------------------------
     def prepare_encoder(self, encoder: nn.Module) -> nn.Module:
@@ -250,17 +280,17 @@ class GradientMethod(EpisodicMethod):
         from metacore.memory import available_memory, estimate_memory
 
         c = self.config
-        need = estimate_memory(self.name, c.to_dict(), self.backbone,
+        need = estimate_memory(type(self), c, self.backbone,
                                batch_texts=c.n_way * (c.k_shot + c.n_query),
                                seq_len=c.max_length)["bytes"]
         have = available_memory(ctx.device)
         if have is not None and need > 0.9 * have:
-            self._fall_back(ctx, f"needs about {need / 2**30:.1f} GiB but "
-                                 f"{have / 2**30:.1f} GiB is free")
+            self._fall_back(ctx, msg("run.why.memory", need=round(need / 2**30, 1),
+                                     have=round(have / 2**30, 1)))
 
-    def _fall_back(self, ctx: RunContext, why: str) -> None:
+    def _fall_back(self, ctx: RunContext, why: Message) -> None:
         self._second_order = False
-        ctx.warn(f"Second-order {self.name} {why}; it ran first-order (FOMAML) instead.")
+        ctx.warn(msg("run.warning.first_order", method=self.name, why=why))
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
@@ -275,7 +305,7 @@ class GradientMethod(EpisodicMethod):
             if not (self._second_order and _is_oom(exc)):
                 raise
             self._opt.zero_grad(set_to_none=True)
-            self._fall_back(ctx, "ran out of device memory")
+            self._fall_back(ctx, msg("run.why.out_of_memory"))
             loss, logits, trace = self.episode_loss(batch, False, record)
         self._opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -437,7 +467,7 @@ class GradientMethod(EpisodicMethod):
                 head_logits(fs, p["head.weight"], p["head.bias"]), y)
         ids = self.backbone.tokenize(support.texts, self.config.max_length)
         size = self.config.adapt_batch
-        order = ctx.rng(303).permutation(len(ids))
+        order = ctx.rng("support_order").permutation(len(ids))
         pad = self.backbone.pad_id()
         top = self._top_layers(ctx.device, texts=support.texts)
 
@@ -507,19 +537,22 @@ def _key(name: str) -> str:
     return name.replace(".", "__")  # ParameterDict keys cannot contain dots
 
 
-@register("maml", config=MamlConfig, family="meta-learning", episodic=True,
+@register("maml", config=MamlConfig, family="meta-learning", episodic=True, colour="#e11d48",
           description="MAML with second-order meta-gradients and a prototype-initialised "
                       "head (Finn et al. 2017; Proto-MAML head).")
 class Maml(GradientMethod):
     """Second-order MAML (see module docstring)."""
 
     config: MamlConfig
+    cost_factor = 2.4  # refitted with the top-layer shortcut (bench/estimates.py)
 
 
 @register("fomaml", config=FomamlConfig, family="meta-learning", episodic=True,
+          colour="#f43f5e",
           description="First-order MAML: the same inner loop, meta-gradients without second "
                       "derivatives (cheaper in memory and time).")
 class Fomaml(GradientMethod):
     """First-order MAML (Finn et al. 2017, section 5.2)."""
 
     config: FomamlConfig
+    cost_factor = 2.0  # refitted with the top-layer shortcut (bench/estimates.py)

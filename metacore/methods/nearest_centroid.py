@@ -25,6 +25,7 @@ from metacore.training.context import RunContext
 
 @dataclass
 class NearestCentroidConfig(MethodConfig):
+    scope = "nearest-centroid"
     distance: str = setting("euclidean", "How a text is compared with each class's mean "
                             "embedding: squared Euclidean distance or cosine similarity.",
                             choices=DISTANCES)
@@ -36,6 +37,7 @@ class NearestCentroidConfig(MethodConfig):
 
 
 @register("nearest-centroid", config=NearestCentroidConfig, family="meta-learning",
+          colour="#eab308",
           description="Frozen embeddings, each text given the class with the nearest mean "
                       "embedding: prototypical-network prediction without meta-training.")
 class NearestCentroid(FrozenHeadMethod):

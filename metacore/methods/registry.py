@@ -25,10 +25,12 @@ class MethodSpec:
     family: str
     uses_backbone: bool
     episodic: bool  # meta-trains on episodes
+    colour: str  # its line and bar colour in every figure (#rrggbb)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "family": self.family,
-                "uses_backbone": self.uses_backbone, "episodic": self.episodic}
+                "uses_backbone": self.uses_backbone, "episodic": self.episodic,
+                "colour": self.colour}
 
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -42,19 +44,47 @@ def register(
     family: str,
     uses_backbone: bool = True,
     episodic: bool = False,
+    colour: str | None = None,
 ):
-    """Class decorator that registers a method under a lowercase name."""
+    """Class decorator that registers a method under a lowercase name.
+
+    Args:
+        name: The registry key (lowercase, as the CLI and links write it).
+        config: Its settings (``metacore.config.MethodConfig``): labels, help, limits.
+        description: One sentence for the method list and its settings panel.
+        family: One of ``FAMILIES``.
+        uses_backbone: False for methods with no neural encoder (TF-IDF).
+        episodic: It meta-trains on episodes.
+        colour: Its colour in figures; None picks a stable one from the name.
+    """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}")
+    if name != name.strip().lower() or not name:
+        raise ValueError(f"method names are lowercase without spaces, not {name!r}")
 
     def wrap(cls: type[Method]) -> type[Method]:
         cls.name = name
         cls.config_cls = config
         _REGISTRY[name] = MethodSpec(name, cls, config, description, family, uses_backbone,
-                                     episodic)
+                                     episodic, colour or _stable_colour(name))
         return cls
 
     return wrap
+
+
+PALETTE = ("#4f46e5", "#0ea5a4", "#f59e0b", "#e11d48", "#7c3aed", "#16a34a", "#0284c7",
+           "#db2777", "#65a30d", "#ea580c", "#475569", "#9333ea")
+
+
+def _stable_colour(name: str) -> str:
+    import zlib
+
+    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+def unregister(name: str) -> None:
+    """Forget a method (tests that register a toy method clean up with this)."""
+    _REGISTRY.pop(name, None)
 
 
 def _ensure_loaded() -> None:
@@ -72,7 +102,9 @@ def get(name: str) -> MethodSpec:
     _ensure_loaded()
     key = (name or "").strip().lower()
     if key not in _REGISTRY:
-        raise ValueError(f"Unknown method {name!r}; choose one of {', '.join(_REGISTRY)}.")
+        from metacore.messages import MessageError
+
+        raise MessageError("method.unknown", name=str(name), choices=list(_REGISTRY))
     return _REGISTRY[key]
 
 

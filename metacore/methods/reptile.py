@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from metacore.config import setting
+from metacore.methods.costs import MemoryProfile, Work
 from metacore.methods.episodic_base import EpisodeBatch, accuracy, head_logits, proto_head
 from metacore.methods.maml import (
     HEAD,
@@ -71,6 +72,7 @@ def reptile_update(loss_fn: Callable[[Params, int], torch.Tensor],
 
 
 @register("reptile", config=ReptileConfig, family="meta-learning", episodic=True,
+          colour="#ea580c",
           description="Reptile: adapt to each episode with SGD, then move the weights towards "
                       "the adapted ones (Nichol et al. 2018).")
 class Reptile(GradientMethod):
@@ -78,8 +80,26 @@ class Reptile(GradientMethod):
 
     config: ReptileConfig
 
-    def wants_second_order(self) -> bool:
+    cost_factor = 2.6  # measured/counted on the English sample (bench/estimates.py)
+
+    @classmethod
+    def second_order(cls, config: ReptileConfig) -> bool:
         return False
+
+    @classmethod
+    def meta_passes(cls, config: ReptileConfig, episodes: int, texts: int
+                    ) -> tuple[float, float]:
+        """Each inner step trains on the whole episode, after one pass that scores it."""
+        return episodes * config.inner_steps * texts, episodes * texts
+
+    @classmethod
+    def adapt_work(cls, config: ReptileConfig, n_support: int) -> Work:
+        """Prediction first adapts to the whole support set the same way."""
+        return Work(train=config.inner_steps * n_support)
+
+    @classmethod
+    def memory_profile(cls, config: ReptileConfig) -> MemoryProfile:
+        return MemoryProfile(optimizer_states=0, activation_factor=1.5)  # no outer optimiser
 
     def begin_meta_training(self, ctx: RunContext, total: int) -> None:
         self._seen, self._total, self._train_traces = 0, total, []

@@ -160,12 +160,11 @@ def reproduce_command(result: RunResult) -> str:
     """The ``metacore`` command line that repeats this run."""
     if result.command:
         return result.command
-    run = result.config.get("run") if isinstance(result.config, dict) else None
-    if run:
-        from metacore.api import RunSpec
+    from metacore.plan import plan_of_result
 
-        return RunSpec.from_dict(run).to_command()
-    return ""
+    plan = plan_of_result(result.config, result.protocol) if isinstance(result.config, dict) \
+        else None
+    return plan.command() if plan is not None else ""
 
 
 def bundle_zip(result: RunResult, model_dir: Path | None) -> bytes:

@@ -35,8 +35,11 @@ class RunResult:
     predictions: list[dict[str, Any]] = field(default_factory=list)
     inner_loop: list[dict[str, float]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # English sentences
+    error: str | None = None  # one English sentence
+    # The warnings and the error as coded messages ({level, code, params}), so an interface
+    # says them in its own language; results written before version 1.1 have none.
+    messages: list[dict[str, Any]] = field(default_factory=list)
     command: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     created: str = ""

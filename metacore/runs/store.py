@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from metacore.runs.result import RunResult, write_atomic
 
 if TYPE_CHECKING:
-    from metacore.api import RunSpec
+    from metacore.plan import ExperimentPlan
 
 DB_NAME = "runs.sqlite"
 ARTIFACTS = "artifacts"
@@ -142,14 +142,19 @@ class RunStore:
                 yield conn
 
     # --- writing ----------------------------------------------------------------------------
-    def record_queued(self, run_id: str, spec: RunSpec, *, owner: str = "",
+    def record_queued(self, run_id: str, plan: ExperimentPlan, *, owner: str = "",
                       group: str = "") -> None:
-        """Note a submitted run before it starts, so a crash leaves a trace of it."""
+        """Note a submitted run (a single-run plan) before it starts, so a crash leaves a
+        trace of it."""
+        from metacore.methods import registry
+
         _check_id(run_id)
+        run = plan.runs()[0]
         row = _empty_row(run_id, status="queued", owner=owner, group=group)
-        row.update(method=spec.method, backbone=_spec_backbone(spec), data_source=str(spec.data),
-                   protocol=_spec_protocol(spec),
-                   spec_json=json.dumps(spec.to_dict(), ensure_ascii=False, default=str))
+        row.update(method=run.method, data_source=str(plan.data.path), protocol=plan.protocol,
+                   backbone=plan.backbone if registry.get(run.method).uses_backbone else None,
+                   spec_json=json.dumps({"plan": plan.to_dict()}, ensure_ascii=False,
+                                        default=str))
         with self._connect() as conn:
             conn.execute(_UPSERT, row)
 
@@ -167,6 +172,7 @@ class RunStore:
         write_atomic(self.artifact_dir(result.run_id) / RESULT_FILE, result.to_json())
         row = _empty_row(result.run_id, status=result.status, owner=owner, group=group)
         run_config = result.config.get("run") or {}
+        stored = {"plan": result.config["plan"]} if result.config.get("plan") else run_config
         params = result.parameters.get("trainable") if result.parameters else None
         row.update(
             method=result.method, backbone=result.backbone, protocol=result.protocol,
@@ -177,8 +183,7 @@ class RunStore:
             train_s=_number(result.timing, "train_s"),
             trainable_params=int(params) if params is not None else None, error=result.error,
             data_source=str(result.data.get("source") or run_config.get("data") or ""),
-            spec_json=json.dumps(run_config, ensure_ascii=False, default=str) if run_config
-            else None,
+            spec_json=json.dumps(stored, ensure_ascii=False, default=str) if stored else None,
         )
         with self._connect() as conn:
             conn.execute(_UPSERT, row)
@@ -290,22 +295,6 @@ def _empty_row(run_id: str, *, status: str, owner: str, group: str) -> dict[str,
             "host": socket.gethostname(), "pid": os.getpid()}
 
 
-def _spec_backbone(spec: RunSpec) -> str | None:
-    """The backbone, or None for methods that use none (as ``RunResult.backbone`` does)."""
-    try:
-        from metacore.api import registry_uses_backbone
-
-        return spec.backbone if registry_uses_backbone(spec.method) else None
-    except (ImportError, ValueError):  # an unknown method fails later, with a clear error
-        return spec.backbone
-
-
-def _spec_protocol(spec: Any) -> str:
-    from metacore.episodic import EpisodicSpec
-
-    return "episodic" if isinstance(spec, EpisodicSpec) else "adapt"
-
-
 def _number(values: dict[str, Any], *keys: str) -> float | None:
     """The first of ``keys`` that holds a number, as a float."""
     for key in keys:
@@ -333,22 +322,18 @@ def _summary(row: sqlite3.Row) -> RunSummary:
 
 def _result_from_row(row: sqlite3.Row) -> RunResult:
     """A result for a run that has none on disk: what the row knows, and the command."""
-    run = json.loads(row["spec_json"]) if row["spec_json"] else {}
-    command = ""
-    if run and row["protocol"] == "episodic":
-        from metacore.episodic import EpisodicSpec
+    from metacore.plan import legacy_dict, plan_of_result
 
-        fields = EpisodicSpec.__dataclass_fields__
-        command = EpisodicSpec(**{k: v for k, v in run.items() if k in fields}).to_command()
-    elif run:
-        from metacore.api import RunSpec
-
-        command = RunSpec.from_dict(run).to_command()
+    stored = json.loads(row["spec_json"]) if row["spec_json"] else {}
+    config = stored if "plan" in stored else ({"run": stored} if stored else {})
+    plan = plan_of_result(config, row["protocol"]) if config else None
+    if plan is not None and "run" not in config:
+        config = {**config, "run": legacy_dict(plan)}
     return RunResult(
         run_id=row["run_id"], method=row["method"], backbone=row["backbone"],
         protocol=row["protocol"], status=row["status"], error=row["error"],
-        config={"run": run} if run else {}, data={"source": row["data_source"]},
-        command=command, created=row["created"],
+        config=config, data={"source": row["data_source"]},
+        command=plan.command() if plan is not None else "", created=row["created"],
     )
 
 

@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,14 +58,14 @@ class RunContext:
     """Per-run services handed to a method. Methods never print; they emit events."""
 
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    seed: int = 0
+    seed: int = 0  # the init seed: what the method draws while it trains
     backbone: Backbone | None = None
     bus: EventBus = field(default_factory=EventBus)
     control: RunControl = field(default_factory=RunControl)
     cache: EmbeddingCache = field(default_factory=lambda: EMBEDDINGS)
     steps: list[dict] = field(default_factory=list)
     evals: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)  # Messages (or plain sentences)
     extras: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -77,15 +78,25 @@ class RunContext:
             self.evals.append({"step": event.step, "epoch": event.epoch, **event.metrics})
         self.bus.emit(event)
 
-    def phase(self, name: str, detail: str = "") -> None:
-        self.emit(PhaseChanged(phase=name, detail=detail))
+    def phase(self, phase: str, /, **params: Any) -> None:
+        """Tell the callbacks the run entered stage ``phase`` (``phase.<phase>`` message)."""
+        self.emit(PhaseChanged(phase=phase, params=params))
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: Any) -> None:
+        """Something the user should know (a ``Message``), kept once in the result."""
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def rng(self, offset: int = 0) -> np.random.Generator:
-        return np.random.default_rng(self.seed + offset)
+    def rng(self, stream: str) -> np.random.Generator:
+        """A generator for one named stream of this run's init seed (``metacore.seeds``)."""
+        from metacore import seeds
+
+        return seeds.rng(self.seed, stream)
+
+    def stream_seed(self, stream: str) -> int:
+        from metacore import seeds
+
+        return seeds.derive(self.seed, stream)
 
     def require_backbone(self) -> Backbone:
         if self.backbone is None:

@@ -25,11 +25,25 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class PhaseChanged:
-    """A coarse stage of the run: loading the backbone, embedding, training, predicting."""
+    """A coarse stage of the run, as a coded message: ``phase`` names it (loading_backbone,
+    embedding, training, meta_training, adapting, predicting, projecting, testing, retrying)
+    and ``params`` holds its figures; ``message`` is ``phase.<phase>`` in the catalogs, so an
+    interface says it in its own language."""
 
     phase: str
-    detail: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
     time: float = field(default_factory=time.time)
+
+    @property
+    def message(self) -> Any:
+        from metacore.messages import Message
+
+        return Message(f"phase.{self.phase}", self.params)
+
+    @property
+    def detail(self) -> str:
+        """The English sentence (the CLI's progress line)."""
+        return str(self.message)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ class TrainingDiverged(RuntimeError):
     """The loss stopped being a finite number: training cannot recover, so the run fails."""
 
     def __init__(self, step: int, loss: float) -> None:
-        word = "NaN" if math.isnan(loss) else "infinite"
-        super().__init__(f"The loss became {word} at step {step}; lower the learning rate.")
+        from metacore.messages import msg
+
+        self.message = msg("run.error.diverged", nan=math.isnan(loss), step=step)
+        super().__init__(str(self.message))
         self.step = step
 
 

@@ -83,3 +83,35 @@ def set_language(lang: str) -> None:
     st.session_state["lang"] = lang
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
+
+
+def say(message: Any, lang: str | None = None) -> str:
+    """A coded engine message (``metacore.messages.Message``, or an exception carrying one)
+    in the interface language. The interface's own wording of a code (a ``msg.<code>`` key in
+    these files, e.g. a form's label where the engine names a command-line flag) wins over the
+    engine's catalog. A data finding (``metacore.data.Finding``) says its sentence. Anything
+    else is shown as its text."""
+    from metacore.messages import Message, MessageError, render
+
+    if isinstance(message, MessageError):
+        message = message.message
+    elif callable(getattr(message, "as_message", None)):  # a finding: its coded sentence
+        message = message.as_message()
+    if not isinstance(message, Message):
+        return str(message)
+    lang = lang or language()
+    return render(message, lang, _overrides(lang))
+
+
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def _overrides(lang: str) -> dict[str, str]:
+    """``msg.<code>`` keys of ``lang`` (English ones for other languages are not used)."""
+    prefix = "msg."
+    return {k[len(prefix):]: v for k, v in strings(lang).items() if k.startswith(prefix)}
+
+
+def figure_labels(lang: str | None = None) -> dict[str, str]:
+    """Every figure word (``figures.LABELS``) in ``lang``, for the figures' ``labels=``."""
+    from metacore.reporting import figures  # here: it imports plotly, which labels never need
+
+    return {key: t(f"figure.{key}", lang=lang) for key in figures.LABELS}

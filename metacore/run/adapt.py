@@ -1,0 +1,165 @@
+"""The *adapt to my classes* protocol: K examples of each of the user's classes, scored on the
+same classes' held-out texts.
+
+file -> ``LoadedData`` -> ``Split`` (stratified, the file's split column, or a test file) ->
+K-shot sample of the training split -> ``Method.fit`` -> ``predict_proba`` on the test texts ->
+accuracy, macro-F1, per-class report, confusion matrix, predictions and a 2-D projection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metacore.data import (
+    DataError,
+    Limits,
+    LoadedData,
+    Split,
+    TextSet,
+    cross_split_findings,
+    load_dataset,
+    make_split,
+    require_usable,
+    sample_k_shot,
+    validate,
+)
+from metacore.messages import msg
+from metacore.plan import ExperimentPlan, PlannedRun
+
+MAX_PREDICTIONS = 20_000
+PROJECTION_POINTS = 300
+
+
+@dataclass
+class PreparedData:
+    """The split and the K-shot samples every method of one data seed and K shares."""
+
+    split: Split
+    train: TextSet
+    val: TextSet | None
+    findings: list[Any]
+    loaded: LoadedData
+
+    @property
+    def classes(self) -> list[str]:
+        return self.train.classes
+
+
+class AdaptProtocol:
+    """Prepare, train, score and keep the model of one adapt-protocol run."""
+
+    name = "adapt"
+    training_phase = "training"
+
+    def prepare(self, plan: ExperimentPlan, run: PlannedRun, *,
+                loaded: LoadedData | None = None, test_loaded: LoadedData | None = None,
+                limits: Limits | None = None) -> PreparedData:
+        """Load, validate, split and sample. Raises ``DataError`` when the data cannot be
+        used. The split is drawn by the plan's ``split_seed``, else the run's data seed; the
+        K-shot samples always by the data seed."""
+        d = plan.data
+        loaded = loaded or load_dataset(d.path, text_col=d.text_col, label_col=d.label_col,
+                                        limits=limits)
+        findings = list(validate(loaded, k_shot=run.shots, limits=limits))
+        require_usable(findings)
+        if d.test_path and test_loaded is None:
+            test_loaded = load_dataset(d.test_path, text_col=d.text_col,
+                                       label_col=d.label_col, limits=limits)
+        if test_loaded is not None:
+            # A test file may hold a single class (the user tests one label); other errors stop.
+            test_findings = [f for f in validate(test_loaded, limits=limits)
+                             if f.code != "single_class"]
+            require_usable(test_findings)
+            findings += [f for f in test_findings if f.level != "info"]
+        split_seed = run.seed if d.split_seed is None else d.split_seed
+        split = make_split(loaded, test_data=test_loaded, test_size=d.test_size,
+                           val_size=d.val_size, seed=split_seed,
+                           use_split_column=d.use_split_column)
+        findings += cross_split_findings(split)
+        train = sample_k_shot(split.train, run.shots, seed=run.seed)
+        val = sample_k_shot(split.val, run.shots, seed=run.seed) if split.val else None
+        if len(train.classes) < 2:
+            raise DataError(msg("run.error.one_class"))
+        return PreparedData(split=split, train=train, val=val if val and len(val) else None,
+                            findings=findings, loaded=loaded)
+
+    def data_summary(self, plan: ExperimentPlan, run: PlannedRun,
+                     prepared: PreparedData) -> dict[str, Any]:
+        return {"source": prepared.loaded.source, "encoding": prepared.loaded.encoding,
+                "classes": prepared.classes, "n_train": len(prepared.train),
+                "n_val": len(prepared.val) if prepared.val else 0,
+                "n_test": len(prepared.split.test), "shots": run.shots,
+                "split": prepared.split.to_dict()}
+
+    def before_training(self, ctx: Any, prepared: PreparedData) -> None:
+        """Measure whether the backbone reads these texts (a warning when it does not)."""
+        from metacore.backbones import language_fit
+
+        stats, warning = language_fit(ctx.backbone, list(prepared.train.texts))
+        ctx.extras["language"] = stats
+        if warning:
+            ctx.warn(warning)
+
+    def train(self, method: Any, prepared: PreparedData, ctx: Any) -> None:
+        ctx.phase("training", texts=len(prepared.train), classes=len(prepared.classes))
+        method.fit(prepared.train, val=prepared.val, ctx=ctx)
+
+    def test(self, method: Any, prepared: PreparedData, ctx: Any, result: Any, *,
+             run: PlannedRun, project: bool = True) -> None:
+        test = prepared.split.test
+        ctx.phase("predicting", texts=len(test))
+        proba = method.predict_proba(list(test.texts), ctx=ctx)
+        _score(result, method.classes, test, proba, prepared.classes)
+        if project and ctx.backbone is not None:
+            ctx.phase("projecting", points=min(PROJECTION_POINTS, len(test)))
+            result.extra["projection"] = embedding_projection(method, ctx, test, run.seed)
+
+    def keep_model(self, method: Any, prepared: PreparedData, ctx: Any, run: PlannedRun,
+                   result: Any, directory: Path) -> None:
+        from metacore.runs.atomic import save_model_atomic
+
+        save_model_atomic(method, directory)  # a crash never leaves half a model
+
+
+def _score(result: Any, method_classes: list[str], test: TextSet, proba: np.ndarray,
+           classes: list[str]) -> None:
+    from metacore.metrics import classification_metrics
+
+    labels = list(dict.fromkeys(list(classes) + sorted(set(test.labels) - set(classes))))
+    predicted = [method_classes[i] for i in proba.argmax(axis=1)]
+    metrics, per_class, matrix = classification_metrics(test.labels, predicted, labels)
+    result.metrics = metrics
+    result.per_class = per_class
+    result.confusion = {"labels": labels, "matrix": matrix}
+    result.predictions = [
+        {"text": t, "label": y, "predicted": p, "confidence": round(float(row.max()), 4),
+         "proba": [round(float(x), 4) for x in row]}
+        for t, y, p, row in zip(test.texts[:MAX_PREDICTIONS], test.labels, predicted, proba)
+    ]
+    result.extra["proba_labels"] = list(method_classes)
+
+
+def embedding_projection(method: Any, ctx: Any, test: TextSet, seed: int = 0
+                         ) -> dict[str, Any] | None:
+    """2-D PCA of test embeddings before (frozen backbone) and after adaptation (the method's
+    own features), on a sample of at most ``PROJECTION_POINTS`` test texts drawn by the data
+    seed."""
+    from sklearn.decomposition import PCA
+
+    if ctx.backbone is None or len(test) < 3:
+        return None
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(test), size=min(PROJECTION_POINTS, len(test)), replace=False))
+    texts = [test.texts[i] for i in idx]
+    out: dict[str, Any] = {"index": idx.tolist(), "labels": [test.labels[i] for i in idx]}
+    views = {"before": ctx.embed(texts), "after": method.embed(texts, ctx=ctx)}
+    for name, vectors in views.items():
+        if vectors is None:
+            continue
+        coords = PCA(n_components=2, random_state=seed).fit_transform(np.asarray(vectors))
+        out[name] = np.round(coords, 4).tolist()
+    return out
