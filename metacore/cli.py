@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- run and episodic: a plan, run by the one runner -----------------------------------------
 def _add_run(sub) -> None:
-    from metacore.plan import add_arguments
+    from metacore.plan.command import add_arguments
 
     p = sub.add_parser("run", help="adapt methods to the classes of a file and report (several "
                        "methods, seeds or K values: a comparison or a K-shot sweep)")
@@ -53,7 +53,7 @@ def _add_run(sub) -> None:
 
 
 def _add_episodic(sub) -> None:
-    from metacore.plan import add_arguments
+    from metacore.plan.command import add_arguments
 
     p = sub.add_parser(
         "episodic", help="meta-train on base classes, test on N-way K-shot novel-class episodes")
@@ -63,7 +63,7 @@ def _add_episodic(sub) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Run every run of the plan the flags describe; one result.json each."""
-    from metacore.plan import from_arguments
+    from metacore.plan.command import from_arguments
 
     plan = from_arguments(args, args.protocol)
     runs = plan.runs()

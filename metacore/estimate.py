@@ -189,3 +189,49 @@ def estimate_runs(runs: Sequence[Any], speed: Speed | None,
             seconds += QUEUED_RUN_S
         out.append(seconds)
     return out
+
+
+def sweep_seconds(plan: Any, split: Any, speed: Speed | None, *,
+                  embedded: bool = False) -> dict[str, float]:
+    """Expected seconds per method of a K-shot sweep (``plan`` with several ``shots``) on
+    ``split``: each run's sizes are those of its own K-shot sample, the texts are embedded once
+    first (unless ``embedded``), and no run pays the queue's saving (a sweep keeps no models).
+    """
+    from metacore.data import sample_k_shot
+    from metacore.methods import registry
+
+    sizes: dict[tuple[int, Any], DataSizes] = {}
+
+    def sizes_of(run: Any) -> DataSizes:
+        key = (run.seed, run.shots)
+        if key not in sizes:
+            train = sample_k_shot(split.train, run.shots, seed=run.seed)
+            val = sample_k_shot(split.val, run.shots, seed=run.seed) if split.val else None
+            sizes[key] = DataSizes(n_train=len(train), n_val=len(val) if val else 0,
+                                   n_test=len(split.test), n_classes=len(train.classes))
+        return sizes[key]
+
+    runs = plan.runs()
+    seconds = estimate_runs(runs, speed, sizes_of, cached=True)
+    out: dict[str, float] = {}
+    for run, s in zip(runs, seconds, strict=True):
+        out[run.method] = out.get(run.method, 0.0) + s
+    first = next((m for m in plan.methods if registry.get(m).uses_backbone), None)
+    if first is not None and not embedded and speed is not None:
+        out[first] += (len(split.train) + len(split.test)) * speed.forward_s
+    return out
+
+
+def meta_training_seconds(method: str, settings: Mapping[str, Any] | None,
+                          speed: Speed | None, *, episodes: int,
+                          shape: tuple[int, int, int]) -> float:
+    """Expected seconds of ``episodes`` meta-training episodes of ``shape`` (n_way, k_shot,
+    n_query): the teaching pages' brief meta-training."""
+    from metacore.methods import registry
+
+    spec = registry.get(method)
+    config = spec.config_cls.from_dict(dict(settings or {}))
+    train, forward = spec.method_cls.meta_passes(config, episodes,
+                                                 shape[0] * (shape[1] + shape[2]))
+    return Work(train=train, forward=forward, fixed_s=1.0).seconds(
+        speed, spec.method_cls.cost_factor)

@@ -1,23 +1,23 @@
-"""Workshop presets: named settings that finish within a stated time, measured, not guessed.
+"""Workshop presets: named plans that finish within a stated time, measured, not guessed.
 
-A preset names the methods, K, seeds, episodes and backbone of one classroom activity. Each
+A preset is an ``ExperimentPlan`` without data (the methods with their settings, K, seeds,
+episodes and backbone of one classroom activity) and its expected time. Each
 CPU preset was run once, end to end, on the machine described in ``MEASURED_ON`` (with
 ``bench/presets.py``, on the bundled English sample: 342 texts, 9 classes) and its wall time
 is stored in ``seconds``; a typical 4-core laptop is about as fast or faster. GPU presets could
 not be measured here: their ``seconds`` is an estimate (``measured`` is False), scaled from the
 CPU measurements of the same methods, and says so wherever it is shown.
 
-``apply_preset(name)`` returns plain settings the pages (and later Train & compare) apply:
-``methods``, ``configs`` (per-method settings), ``shots`` (one K, or a list for a sweep),
-``seeds``, ``backbone``, and for episodic presets ``n_way``, ``k_shot``, ``n_query``,
-``meta_episodes`` and ``test_episodes``.
+``Preset.with_data(data)`` is the plan a page runs; links name a preset (``preset=...``).
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from metacore.messages import MessageError
+from metacore.plan import DataSource, EpisodeShape, ExperimentPlan
 
 KINDS = ("sweep", "compare", "episodic")
 # TF-IDF with single words and character 1-3-grams: 4x faster to fit, a few points less
@@ -32,93 +32,90 @@ MEASUREMENTS: dict[str, dict[str, float]] = {
     "compare-2min": {"seconds": 39.8, "cpu_seconds": 30.6, "load_average": 6.4},
     "meta-5min": {"seconds": 279.8, "cpu_seconds": 101.3, "load_average": 11.6},
 }
-# GPU presets: not measured (no GPU was available). Estimated from the CPU costs in
-# ``metacore.teaching.costs`` divided by its assumed GPU speed-up (TF-IDF stays on the CPU).
+# GPU presets: not measured (no GPU was available). Estimated from the CPU costs of the same
+# methods divided by an assumed GPU speed-up of 20 (TF-IDF stays on the CPU).
 GPU_ESTIMATES = {"gpu-sweep": 1300.0, "gpu-compare-all": 200.0, "gpu-episodic": 400.0}
 
 
 @dataclass(frozen=True)
 class Preset:
-    """One classroom activity and how long it takes.
+    """One classroom activity: a named plan (without data: the user's fills it in) and how
+    long it takes.
 
     Attributes:
         name: Lowercase key (``sweep-1min``).
-        kind: "sweep" (K-shot sweep page), "compare" (Train & compare, adapt protocol) or
-            "episodic" (Train & compare, unseen classes).
-        device: "cpu" (sized for a laptop) or "gpu".
+        plan: What it runs; ``plan.kind`` is "sweep" (K-shot sweep page), "compare" (Train &
+            compare, adapt protocol) or "episodic" (Train & compare, unseen classes).
         seconds: Expected wall time on the sample data.
         measured: True when ``seconds`` was measured on ``MEASURED_ON``; False for estimates.
+        machine: "cpu" (sized for a laptop) or "gpu".
     """
 
     name: str
-    kind: str
-    methods: tuple[str, ...]
-    shots: tuple[int | None, ...]
-    seeds: tuple[int, ...]
+    plan: ExperimentPlan
     seconds: float
     measured: bool
-    device: str = "cpu"
-    backbone: str = "minilm"
-    configs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    episodes: dict[str, int] = field(default_factory=dict)  # n_way, k_shot, n_query, ...
+    machine: str = "cpu"
+
+    @property
+    def kind(self) -> str:
+        return self.plan.kind
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.plan.methods)
+
+    def with_data(self, data: DataSource) -> ExperimentPlan:
+        """The preset's plan on ``data`` (a sweep keeps the data's split for every seed)."""
+        return self.plan.with_data(data)
 
 
+def _plan(methods: dict[str, dict[str, Any]], **kwargs: Any) -> ExperimentPlan:
+    return ExperimentPlan(methods=methods, **kwargs)
+
+
+SWEEP_SHOTS = (1, 2, 4, 8, 16, None)
+META = ("protonet", "maml", "fomaml", "anil", "reptile")
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("sweep-1min", "sweep", ("nearest-centroid", "linear-probe", "tfidf-logreg"),
-           (1, 2, 4, 8, 16, None), (0, 1, 2, 3, 4), seconds=MEASUREMENTS["sweep-1min"][
-               "seconds"], measured=True,
-           configs={"tfidf-logreg": LIGHT_TFIDF}),
-    Preset("compare-2min", "compare",
-           ("tfidf-logreg", "linear-probe", "nearest-centroid", "protonet"), (8,), (0,),
-           seconds=MEASUREMENTS["compare-2min"]["seconds"], measured=True, configs={
-               "tfidf-logreg": LIGHT_TFIDF,
-               "protonet": {"meta_episodes": 10, "n_way": 3, "k_shot": 2, "n_query": 2}}),
-    Preset("meta-5min", "episodic", ("nearest-centroid", "protonet", "anil"), (3,), (0,),
-           seconds=MEASUREMENTS["meta-5min"]["seconds"], measured=True,
-           configs={"protonet": {"meta_episodes": 15}, "anil": {"meta_episodes": 10}},
-           episodes={"n_way": 3, "k_shot": 3, "n_query": 3, "test_episodes": 50}),
-    Preset("gpu-sweep", "sweep", ("nearest-centroid", "linear-probe", "tfidf-logreg",
-                                  "protonet", "full-finetune", "lora"),
-           (1, 2, 4, 8, 16, None), (0, 1, 2, 3, 4), seconds=GPU_ESTIMATES["gpu-sweep"],
-           measured=False, device="gpu"),
-    Preset("gpu-compare-all", "compare", ("tfidf-logreg", "linear-probe", "nearest-centroid",
-                                          "protonet", "maml", "fomaml", "anil", "reptile",
-                                          "full-finetune", "lora"), (8,), (0, 1, 2),
-           seconds=GPU_ESTIMATES["gpu-compare-all"], measured=False, device="gpu"),
-    Preset("gpu-episodic", "episodic", ("nearest-centroid", "protonet", "maml", "fomaml",
-                                        "anil", "reptile"), (5,), (0,),
-           seconds=GPU_ESTIMATES["gpu-episodic"],
-           measured=False, device="gpu", configs={m: {"meta_episodes": 300} for m in (
-               "protonet", "maml", "fomaml", "anil", "reptile")},
-           episodes={"n_way": 3, "k_shot": 5, "n_query": 10, "test_episodes": 600}),
+    Preset("sweep-1min", _plan({"nearest-centroid": {}, "linear-probe": {},
+                                "tfidf-logreg": LIGHT_TFIDF},
+                               shots=SWEEP_SHOTS, seeds=(0, 1, 2, 3, 4)),
+           seconds=MEASUREMENTS["sweep-1min"]["seconds"], measured=True),
+    Preset("compare-2min", _plan({"tfidf-logreg": LIGHT_TFIDF, "linear-probe": {},
+                                  "nearest-centroid": {},
+                                  "protonet": {"meta_episodes": 10, "n_way": 3, "k_shot": 2,
+                                               "n_query": 2}}, shots=(8,), seeds=(0,)),
+           seconds=MEASUREMENTS["compare-2min"]["seconds"], measured=True),
+    Preset("meta-5min", _plan({"nearest-centroid": {}, "protonet": {"meta_episodes": 15},
+                               "anil": {"meta_episodes": 10}}, protocol="episodic",
+                              episodes=EpisodeShape(n_way=3, k_shot=3, n_query=3,
+                                                    test_episodes=50), seeds=(0,)),
+           seconds=MEASUREMENTS["meta-5min"]["seconds"], measured=True),
+    Preset("gpu-sweep", _plan({m: {} for m in ("nearest-centroid", "linear-probe",
+                                              "tfidf-logreg", "protonet", "full-finetune",
+                                              "lora")}, shots=SWEEP_SHOTS, seeds=(0, 1, 2, 3, 4)),
+           seconds=GPU_ESTIMATES["gpu-sweep"], measured=False, machine="gpu"),
+    Preset("gpu-compare-all", _plan({m: {} for m in (
+        "tfidf-logreg", "linear-probe", "nearest-centroid", "protonet", "maml", "fomaml",
+        "anil", "reptile", "full-finetune", "lora")}, shots=(8,), seeds=(0, 1, 2)),
+           seconds=GPU_ESTIMATES["gpu-compare-all"], measured=False, machine="gpu"),
+    Preset("gpu-episodic", _plan({"nearest-centroid": {}, **{m: {"meta_episodes": 300}
+                                                             for m in META}},
+                                 protocol="episodic", seeds=(0,),
+                                 episodes=EpisodeShape(n_way=3, k_shot=5, n_query=10,
+                                                       test_episodes=600)),
+           seconds=GPU_ESTIMATES["gpu-episodic"], measured=False, machine="gpu"),
 )}
 
 
 def get(name: str) -> Preset:
     """The preset called ``name``. Raises ``ValueError`` naming the presets."""
     if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+        raise MessageError("preset.unknown", name=str(name), choices=list(PRESETS))
     return PRESETS[name]
 
 
-def apply_preset(name: str) -> dict[str, Any]:
-    """The settings of preset ``name`` as a plain dict (a fresh copy each call)."""
-    preset = get(name)
-    settings: dict[str, Any] = {
-        "preset": preset.name, "kind": preset.kind, "methods": list(preset.methods),
-        "configs": copy.deepcopy(preset.configs), "backbone": preset.backbone,
-        "seeds": list(preset.seeds), "device": preset.device,
-        "shots": list(preset.shots) if preset.kind == "sweep" else preset.shots[0],
-        "expected_seconds": preset.seconds, "measured": preset.measured,
-    }
-    if preset.kind == "episodic":
-        settings.update(preset.episodes)
-        settings["meta_episodes"] = {m: c["meta_episodes"] for m, c in preset.configs.items()
-                                     if "meta_episodes" in c}
-    return settings
-
-
-def for_kind(kind: str | None = None, device: str | None = None) -> list[Preset]:
-    """Presets of one kind and/or device, in their listed order."""
+def for_kind(kind: str | None = None, machine: str | None = None) -> list[Preset]:
+    """Presets of one kind and/or machine, in their listed order."""
     return [p for p in PRESETS.values()
-            if (kind is None or p.kind == kind) and (device is None or p.device == device)]
+            if (kind is None or p.kind == kind) and (machine is None or p.machine == machine)]

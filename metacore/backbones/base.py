@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from metacore.training.batching import collate
 from metacore.training.device import autocast
 
 
@@ -30,11 +31,6 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     mask = mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
     summed = (hidden * mask).sum(dim=1)  # (B, H)
     return summed / mask.sum(dim=1).clamp(min=1e-9)
-
-
-def pad_multiple(length: int, multiple: int = 8) -> int:
-    """Round a batch length up to a multiple of 8: odd lengths fall off fast GPU kernels."""
-    return int(-(-length // multiple) * multiple)
 
 
 @dataclass
@@ -88,7 +84,6 @@ class Backbone:
 
         Texts are sorted by length so each batch pads little, then put back in order.
         """
-        from metacore.training.batching import collate
 
         device = device or torch.device("cpu")
         model = model or self.model

@@ -49,6 +49,23 @@ class PreparedData:
         return self.train.classes
 
 
+@dataclass(frozen=True)
+class _Given:
+    """Stands in for ``LoadedData`` when the split was made elsewhere (sweeps, lessons)."""
+
+    source: str = "(given split)"
+    encoding: str = ""
+
+
+def prepared_from_split(split: Split, run: PlannedRun) -> PreparedData:
+    """A run's data from a split already made (the K-shot sweep, the lessons): the K-shot
+    samples of its training and validation parts, drawn by the run's data seed."""
+    train = sample_k_shot(split.train, run.shots, seed=run.seed)
+    val = sample_k_shot(split.val, run.shots, seed=run.seed) if split.val else None
+    return PreparedData(split=split, train=train, val=val if val and len(val) else None,
+                        findings=[], loaded=_Given())
+
+
 class AdaptProtocol:
     """Prepare, train, score and keep the model of one adapt-protocol run."""
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from metacore.messages import Message, msg
 from metacore.plan import ExperimentPlan, PlannedRun
+from metacore.plan.command import to_command
 from metacore.run.runner import describe_error, fail, free_memory, new_run_id, warn
 from metacore.runs.result import RunResult, library_versions
 from metacore.runs.store import RunStore
@@ -477,7 +478,7 @@ class JobQueue:
                                  plan=plan)
         if plan is not job.plan and plan.save_model != job.plan.save_model:
             # the command repeats what the user asked for, not the app's own model saving
-            result.command = dataclasses.replace(plan, save_model=job.plan.save_model).command()
+            result.command = to_command(dataclasses.replace(plan, save_model=job.plan.save_model))
         return result
 
     def _backbone(self, job: _Job, plan: ExperimentPlan) -> Any:
@@ -615,7 +616,7 @@ def _ended_result(job: _Job, status: str, error: Message | None, *,
     result = RunResult(
         run_id=job.job_id, method=job.run.method, backbone=backbone, protocol=plan.protocol,
         status=status, config={"run": legacy_dict(plan), "plan": plan.to_dict()},
-        data={"source": plan.data.path}, command=job.plan.command(),
+        data={"source": plan.data.path}, command=to_command(job.plan),
         versions=library_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         timing={"total_s": time.time() - job.started} if job.started else {},

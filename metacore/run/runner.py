@@ -21,6 +21,7 @@ from typing import Any
 
 from metacore.messages import Message, message_of, msg
 from metacore.plan import ExperimentPlan, PlannedRun, legacy_dict
+from metacore.plan.command import to_command
 from metacore.run.adapt import AdaptProtocol
 from metacore.run.unseen import UnseenProtocol
 from metacore.runs.result import RunResult, library_versions
@@ -124,7 +125,7 @@ def _new_result(plan: ExperimentPlan, run: PlannedRun, method: Any, prepared: An
         config={"method": method.config.to_dict(), "run": legacy_dict(single),
                 "plan": single.to_dict()},
         data=protocol_of(plan).data_summary(plan, run, prepared),
-        findings=[f.to_dict() for f in prepared.findings], command=single.command(),
+        findings=[f.to_dict() for f in prepared.findings], command=to_command(single),
         versions=library_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

@@ -161,10 +161,11 @@ def reproduce_command(result: RunResult) -> str:
     if result.command:
         return result.command
     from metacore.plan import plan_of_result
+    from metacore.plan.command import to_command
 
     plan = plan_of_result(result.config, result.protocol) if isinstance(result.config, dict) \
         else None
-    return plan.command() if plan is not None else ""
+    return to_command(plan) if plan is not None else ""
 
 
 def bundle_zip(result: RunResult, model_dir: Path | None) -> bytes:

@@ -323,6 +323,7 @@ def _summary(row: sqlite3.Row) -> RunSummary:
 def _result_from_row(row: sqlite3.Row) -> RunResult:
     """A result for a run that has none on disk: what the row knows, and the command."""
     from metacore.plan import legacy_dict, plan_of_result
+    from metacore.plan.command import to_command
 
     stored = json.loads(row["spec_json"]) if row["spec_json"] else {}
     config = stored if "plan" in stored else ({"run": stored} if stored else {})
@@ -333,7 +334,7 @@ def _result_from_row(row: sqlite3.Row) -> RunResult:
         run_id=row["run_id"], method=row["method"], backbone=row["backbone"],
         protocol=row["protocol"], status=row["status"], error=row["error"],
         config=config, data={"source": row["data_source"]},
-        command=plan.command() if plan is not None else "", created=row["created"],
+        command=to_command(plan) if plan is not None else "", created=row["created"],
     )
 
 

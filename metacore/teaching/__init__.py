@@ -32,12 +32,11 @@ from metacore.teaching.inner import GRADIENT_METHODS, InnerTrace, inner_loop_tra
 from metacore.teaching.meta import BriefTraining, meta_train_briefly
 from metacore.teaching.sweep import (
     SWEEP_SHOTS,
-    SweepPlan,
     SweepPoint,
     SweepProgress,
-    fit_and_score,
     k_shot_sweep,
     summarise_sweep,
+    sweep_plan,
 )
 
 __all__ = [
@@ -49,14 +48,12 @@ __all__ = [
     "ClassPools",
     "EpisodeView",
     "InnerTrace",
-    "SweepPlan",
     "SweepPoint",
     "SweepProgress",
     "add_class",
     "cap_per_class",
     "class_pools",
     "draw_episode",
-    "fit_and_score",
     "holdout",
     "inner_loop_trace",
     "inspect_episode",
@@ -69,5 +66,6 @@ __all__ = [
     "split_by_classes",
     "squared_distances",
     "summarise_sweep",
+    "sweep_plan",
     "textset_of",
 ]

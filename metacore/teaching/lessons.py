@@ -33,7 +33,7 @@ from metacore.teaching.episodes import (
     novel_classes,
     split_by_classes,
 )
-from metacore.teaching.sweep import SweepPlan, k_shot_sweep, summarise_sweep
+from metacore.teaching.sweep import k_shot_sweep, summarise_sweep, sweep_plan
 from metacore.teaching.toy import ToyMetaLearning, ToySettings, toy_meta_learning
 from metacore.training.context import RunContext
 
@@ -175,9 +175,14 @@ def lesson_sweep(lesson: Lesson, ctx: RunContext, seeds: Sequence[int] = (0, 1, 
     """Nearest-centroid against the linear probe at K = 1 … 16 on the lesson's texts."""
     train, _ = lesson.part(lesson.train)
     test, _ = lesson.part(lesson.test)
-    plan = SweepPlan(["nearest-centroid", "linear-probe"], shots=(1, 2, 4, 8, 16), seeds=seeds)
-    return summarise_sweep([p.point for p in k_shot_sweep(train, test, plan, ctx=ctx)
+    plan = sweep_plan(["nearest-centroid", "linear-probe"], shots=(1, 2, 4, 8, 16), seeds=seeds,
+                      backbone=_backbone_name(ctx))
+    return summarise_sweep([p.point for p in k_shot_sweep(plan, (train, test), ctx=ctx)
                             if p.point is not None])
+
+
+def _backbone_name(ctx: RunContext) -> str:
+    return getattr(ctx.backbone, "name", None) or "minilm"
 
 
 def lesson_episode(lesson: Lesson, episode: Episode) -> EpisodeView:

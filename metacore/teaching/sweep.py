@@ -1,28 +1,30 @@
 """The K-shot sweep: accuracy and macro-F1 against K, with 95% intervals over seeds.
 
-Every method trains on the same seeded K-shot samples of the same training split and is scored
-on the same held-out test texts, for K = 1, 2, 4, 8, 16 and all. Methods on frozen embeddings
-(nearest-centroid, linear-probe) reuse the process-wide embedding cache, so after the first
-pass each of their fits takes milliseconds. The plot shows where prototypes (meta-learning's
-prediction rule) win — small K — and where fitting weights catches up.
+A sweep is an ``ExperimentPlan`` with several K values (``shots``): every method trains on the
+same seeded K-shot samples of the same training split and is scored on the same held-out test
+texts, for K = 1, 2, 4, 8, 16 and all. Each point is one run of the one runner
+(``metacore.run.run``), exactly as a comparison at that K would run it, without the 2-D
+projection. Methods on frozen embeddings (nearest-centroid, linear-probe) reuse the
+process-wide embedding cache, so after the first pass each of their fits takes milliseconds.
+The plot shows where prototypes (meta-learning's prediction rule) win (small K) and where
+fitting weights catches up.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from metacore.data import TextSet, sample_k_shot
+from metacore.data import Split, TextSet
 from metacore.methods import registry
-from metacore.metrics import classification_metrics, mean_ci95
-from metacore.teaching.common import few_threads, fresh_context, model_threads
+from metacore.metrics import mean_ci95
+from metacore.plan import ExperimentPlan, PlannedRun
+from metacore.teaching.common import few_threads, model_threads
 from metacore.training.context import RunContext
-from metacore.training.device import seed_everything
 
 SWEEP_SHOTS: tuple[int | None, ...] = (1, 2, 4, 8, 16, None)  # None = every training text
 FAST_METHODS = ("nearest-centroid", "linear-probe", "tfidf-logreg")
@@ -48,7 +50,8 @@ class SweepPoint:
 
 @dataclass(frozen=True)
 class SweepProgress:
-    """Yielded before each fit (``point`` None) and after it (``point`` set)."""
+    """Yielded before each run (``point`` None) and after it (``point`` set, or ``error``
+    when the run failed)."""
 
     done: int
     total: int
@@ -58,72 +61,65 @@ class SweepProgress:
     elapsed_s: float
     point: SweepPoint | None = None
     phase: str = "training"
+    error: str | None = None
 
 
-@dataclass
-class SweepPlan:
-    """What a sweep runs: methods x K values x seeds, and each method's settings."""
-
-    methods: Sequence[str]
-    shots: Sequence[int | None] = SWEEP_SHOTS
-    seeds: Sequence[int] = (0, 1, 2, 3, 4)
-    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return len(self.methods) * len(self.shots) * len(self.seeds)
+def sweep_plan(methods: Sequence[str], shots: Sequence[int | None] = SWEEP_SHOTS,
+               seeds: Sequence[int] = (0, 1, 2, 3, 4), configs: dict | None = None,
+               **plan: object) -> ExperimentPlan:
+    """The plan of a sweep: ``methods`` x ``shots`` x ``seeds``, each with its settings."""
+    configs = configs or {}
+    return ExperimentPlan(methods={m: dict(configs.get(m, {})) for m in methods},
+                          shots=tuple(shots), seeds=tuple(seeds), **plan)
 
 
-def k_shot_sweep(train: TextSet, test: TextSet, plan: SweepPlan, *, ctx: RunContext
-                 ) -> Iterator[SweepProgress]:
-    """Run the sweep, yielding progress; stops between fits when ``ctx.control`` is stopped.
+def k_shot_sweep(plan: ExperimentPlan, split: Split | tuple[TextSet, TextSet], *,
+                 ctx: RunContext) -> Iterator[SweepProgress]:
+    """Run every run of ``plan`` on ``split`` (or a (train, test) pair), yielding progress;
+    stops between runs when ``ctx.control`` is stopped. ``ctx`` gives the backbone.
 
-    The order is K, then seed, then method, so a half-finished sweep already shows every
-    method at the small K values.
+    The order is K, then seed, then method (``plan.runs()``), so a half-finished sweep
+    already shows every method at the small K values.
 
     Raises:
         ValueError: an unknown method or a bad setting (before anything runs).
     """
-    for name in plan.methods:
-        registry.create(name, dict(plan.configs.get(name, {})))  # fail fast on bad settings
+    from metacore.run.adapt import prepared_from_split
+    from metacore.run.runner import run
+
+    if isinstance(split, tuple):
+        split = Split(train=split[0], val=None, test=split[1], strategy="given")
+    runs = plan.runs()
     t0 = time.perf_counter()
-    done = 0
     if any(registry.get(m).uses_backbone for m in plan.methods) and ctx.backbone is not None:
-        yield SweepProgress(0, plan.total, "", None, 0, 0.0, phase="embedding")
-        ctx.embed([*train.texts, *test.texts])  # once; every later fit reads the cache
-    for shots in plan.shots:
-        for seed in plan.seeds:
-            sample = sample_k_shot(train, shots, seed=seed)
-            for name in plan.methods:
-                if ctx.control.should_stop:
-                    return
-                yield SweepProgress(done, plan.total, name, shots, seed,
-                                    time.perf_counter() - t0)
-                # closed-form fits on cached vectors run faster on one thread of a busy CPU
-                threads = few_threads() if name in FAST_METHODS else model_threads()
-                with threads:
-                    point = fit_and_score(name, sample, test, shots=shots, seed=seed, ctx=ctx,
-                                          config=plan.configs.get(name, {}))
-                done += 1
-                yield SweepProgress(done, plan.total, name, shots, seed,
-                                    time.perf_counter() - t0, point)
+        yield SweepProgress(0, len(runs), "", None, 0, 0.0, phase="embedding")
+        ctx.embed([*split.train.texts, *split.test.texts])  # once; every later fit reads it
+    prepared: dict[tuple[int, int | None], object] = {}
+    for done, one in enumerate(runs):
+        if ctx.control.should_stop:
+            return
+        yield SweepProgress(done, len(runs), one.method, one.shots, one.seed,
+                            time.perf_counter() - t0)
+        key = (one.seed, one.shots)
+        if key not in prepared:
+            prepared[key] = prepared_from_split(split, one)
+        # closed-form fits on cached vectors run faster on one thread of a busy CPU
+        threads = few_threads() if one.method in FAST_METHODS else model_threads()
+        with threads:
+            result = run(plan, one, prepared=prepared[key], backbone=ctx.backbone,
+                         control=ctx.control, project=False)
+        yield SweepProgress(done + 1, len(runs), one.method, one.shots, one.seed,
+                            time.perf_counter() - t0, _point(one, result), error=result.error)
 
 
-def fit_and_score(name: str, train: TextSet, test: TextSet, *, shots: int | None, seed: int,
-                  ctx: RunContext, config: Mapping[str, Any] | None = None) -> SweepPoint:
-    """Fit a fresh ``name`` on ``train`` and score accuracy and macro-F1 on ``test``."""
-    method = registry.create(name, dict(config or {}))
-    run_ctx = fresh_context(ctx, seed)
-    seed_everything(seed)
-    t0 = time.perf_counter()
-    method.fit(train, val=None, ctx=run_ctx)
-    proba = method.predict_proba(list(test.texts), ctx=run_ctx)
-    seconds = time.perf_counter() - t0
-    predicted = [method.classes[i] for i in np.asarray(proba).argmax(axis=1)]
-    labels = sorted(set(train.classes) | set(test.labels))
-    metrics, _, _ = classification_metrics(test.labels, predicted, labels)
-    return SweepPoint(name, shots, seed, metrics["accuracy"], metrics["macro_f1"], seconds,
-                      len(train))
+def _point(run: PlannedRun, result: object) -> SweepPoint | None:
+    if result.status != "completed":
+        return None
+    timing = result.timing
+    return SweepPoint(run.method, run.shots, run.seed, result.metrics["accuracy"],
+                      result.metrics["macro_f1"],
+                      timing.get("train_s", 0.0) + timing.get("predict_s", 0.0),
+                      result.data["n_train"])
 
 
 def summarise_sweep(points: Sequence[SweepPoint]) -> pd.DataFrame:

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from metacore.backbones.base import pad_multiple
+
+def pad_multiple(length: int, multiple: int = 8) -> int:
+    """Round a batch length up to a multiple of 8: odd lengths fall off fast GPU kernels."""
+    return int(-(-length // multiple) * multiple)
 
 
 def collate(
