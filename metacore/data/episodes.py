@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from metacore.data.dataset import TextSet
-from metacore.data.validation import DataError, Finding, quote_list
+from metacore.data.findings import DataError, Finding
+from metacore.messages import Message, listing, msg
 
 PARTS = ("meta_train", "meta_val", "novel")
 # Values of a split column, mapped onto the three class-disjoint parts.
@@ -27,6 +28,12 @@ PART_ALIASES = {
     "meta_train": "meta_train", "train": "meta_train", "base": "meta_train",
     "meta_val": "meta_val", "val": "meta_val", "validation": "meta_val", "dev": "meta_val",
     "meta_test": "novel", "test": "novel", "novel": "novel",
+}  # fmt: skip
+# The parts a finding can name, as terms; callers that still pass these English words get the
+# term, so the finding reads in any language.
+_PART_TERMS = {
+    "the data": "term.part.data", "the novel classes": "term.part.novel_classes",
+    "the novel part": "term.part.novel", "the meta-training part": "term.part.meta_training",
 }  # fmt: skip
 
 
@@ -56,30 +63,32 @@ def class_counts(textset: TextSet) -> dict[str, int]:
 
 def episode_findings(
     textset: TextSet, *, n_way: int, k_shot: int, n_query: int,
-    classes: Sequence[str] | None = None, part: str = "the data",
+    classes: Sequence[str] | None = None, part: Message | str = "the data",
 ) -> list[Finding]:
-    """Why episodes of this shape cannot be drawn from ``textset``, as error findings."""
+    """Why episodes of this shape cannot be drawn from ``textset``, as error findings.
+
+    ``part`` names where the classes come from in the sentence: a term such as
+    ``msg("term.part.novel")`` (the English words of one are accepted too).
+    """
     if n_way < 2 or k_shot < 1 or n_query < 1:
-        return [Finding("error", "episode_shape", "Episodes need at least 2 ways, 1 shot and 1 "
-                        f"query per class, not {n_way}-way {k_shot}-shot {n_query}-query.")]
+        shape = {"n_way": n_way, "k_shot": k_shot, "n_query": n_query}
+        return [Finding("error", "episode_shape", shape)]
+    if isinstance(part, str) and part in _PART_TERMS:
+        part = msg(_PART_TERMS[part])
     counts = class_counts(textset)
     pool = list(classes) if classes is not None else sorted(counts)
     need = k_shot + n_query
     small = [c for c in pool if counts.get(c, 0) < need]
     findings = []
     if small:
-        findings.append(Finding(
-            "error", "episode_class_too_small",
-            f"In {part}, {len(small)} class(es) ({quote_list(small)}) have fewer than "
-            f"{need} examples, which {k_shot} shots plus {n_query} queries need; lower "
-            "--shots or --queries.", count=len(small)))
+        params = {"part": part, "n": len(small), "classes": listing(small), "need": need,
+                  "k_shot": k_shot, "n_query": n_query,
+                  "hint": msg("term.hint.lower_shots_queries")}
+        findings.append(Finding("error", "episode_class_too_small", params, count=len(small)))
     usable = len(pool) - len(small)
     if usable < n_way:
-        findings.append(Finding(
-            "error", "episode_too_few_classes",
-            f"{part.capitalize()} has {usable} class(es) with enough examples but {n_way}-way "
-            f"episodes need {n_way}; lower --ways or move classes into {part}.",
-            count=usable))
+        params = {"part": part, "n": usable, "n_way": n_way, "hint": msg("term.hint.lower_ways")}
+        findings.append(Finding("error", "episode_too_few_classes", params, count=usable))
     return findings
 
 
@@ -95,7 +104,7 @@ def sample_episodes(
     errors = episode_findings(textset, n_way=n_way, k_shot=k_shot, n_query=n_query,
                               classes=classes)
     if errors:
-        raise DataError(errors[0].message)
+        raise DataError(errors[0].as_message())
     rows: dict[str, list[int]] = {}
     for i, label in enumerate(textset.labels):
         rows.setdefault(label, []).append(i)
@@ -170,15 +179,14 @@ def check_class_split(split: ClassSplit, known: Sequence[str]) -> None:
     for part in PARTS:
         for name in getattr(split, part):
             if name in seen:
-                raise DataError(f"Class {name!r} is in both {seen[name]} and {part}; each class "
-                                "must be in exactly one part of the class split.")
+                raise DataError("data.class_in_two_parts", name=name, first=seen[name],
+                                second=part)
             seen[name] = part
     unknown = sorted(set(seen) - set(known))
     if unknown:
-        raise DataError(f"The class split names class(es) {quote_list(unknown)} that are not "
-                        "in the data.")
+        raise DataError("data.unknown_classes", classes=listing(unknown))
     if not split.novel:
-        raise DataError("The class split has no novel classes to test on.")
+        raise DataError("data.no_novel_classes")
 
 
 def parse_class_split(text: str) -> ClassSplit:
@@ -188,8 +196,7 @@ def parse_class_split(text: str) -> ClassSplit:
         key, sep, names = chunk.partition("=")
         part = PART_ALIASES.get(key.strip().lower())
         if not sep or part is None:
-            raise DataError(f"Could not read {chunk!r}; write the class split as "
-                            "meta_train=a,b;meta_val=c;novel=d,e.")
+            raise DataError("data.bad_class_split", chunk=chunk)
         parts[part] = tuple(n.strip() for n in names.split(",") if n.strip())
     return ClassSplit(**parts, how="explicit")
 
@@ -197,18 +204,15 @@ def parse_class_split(text: str) -> ClassSplit:
 def column_class_split(frame: pd.DataFrame) -> ClassSplit:
     """Read the class split from a ``split`` column (meta_train / meta_val / meta_test)."""
     if "split" not in frame.columns:
-        raise DataError("The file has no split column; use --classes-split random or list "
-                        "the classes.")
+        raise DataError("data.no_split_column", hint=msg("term.hint.random_split"))
     parts = frame["split"].astype(str).str.strip().str.lower().map(PART_ALIASES)
     if parts.isna().any():
         odd = sorted(set(frame.loc[parts.isna(), "split"].astype(str)))
-        raise DataError(f"The split column has value(s) {quote_list(odd)}; use meta_train, "
-                        "meta_val and meta_test.")
+        raise DataError("data.odd_split_values", values=listing(odd))
     per_class = pd.DataFrame({"label": frame["label"], "part": parts}).drop_duplicates()
     mixed = per_class["label"][per_class["label"].duplicated()].unique().tolist()
     if mixed:
-        raise DataError(f"Class(es) {quote_list(sorted(mixed))} appear in more than one part of "
-                        "the split column; the unseen-class protocol needs each class in one.")
+        raise DataError("data.mixed_classes", classes=listing(sorted(mixed)))
     names = {p: tuple(sorted(per_class.loc[per_class["part"] == p, "label"])) for p in PARTS}
     return ClassSplit(**names, how="column")
 

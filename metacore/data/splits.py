@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 
 from metacore.data.dataset import TextSet, canonical_splits
+from metacore.data.findings import DataError
 from metacore.data.loading import LoadedData
-from metacore.data.validation import DataError, quote_list, require_usable
+from metacore.data.validation import require_usable
+from metacore.messages import listing, msg
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,8 @@ def _column_parts(data: LoadedData) -> dict[str, TextSet]:
     canonical = canonical_splits(values)
     unknown = sorted(set(values[canonical.isna()].astype(str)))
     if unknown:
-        shown = quote_list([v or "(empty)" for v in unknown])
-        raise DataError(
-            f"The split column has values {shown} that are not train, validation or test; "
-            "rename them or turn off the split column."
-        )
+        raise DataError("data.unknown_split_values",
+                        values=listing([v or msg("term.empty") for v in unknown]))
     return {name: data.to_textset(name) for name in ("train", "validation", "test")}
 
 
@@ -163,9 +162,9 @@ def make_split(
     else:
         split = _stratified(data, test_size, val_size, seed)
     if len(split.train) == 0:
-        raise DataError("No rows are left for training; add rows or mark more of them as train.")
+        raise DataError("data.no_train_rows")
     if len(split.test) == 0:
-        raise DataError("No rows are left for testing; add rows or upload a separate test file.")
+        raise DataError("data.no_test_rows")
     return split
 
 
