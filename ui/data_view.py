@@ -12,8 +12,7 @@ import streamlit as st
 from metacore.data import LoadedData, load_dataset, read_table
 from metacore.reporting import figures
 from ui import state
-from ui.i18n import LANGUAGES, t
-from ui.translate import figure_labels, finding_message, finding_rows
+from ui.i18n import figure_labels, lkey, say, t
 
 # "xls" is accepted so that the engine can say what to do with it (save as .xlsx) instead of
 # the uploader refusing it without a reason.
@@ -57,17 +56,18 @@ def raw_columns(path: str) -> list[str]:
     return [str(c) for c in raw.columns]
 
 
+SOURCE = "data_source_choice"
+
+
 def choose_source(data: dict[str, Any]) -> None:
     """Sample or upload; updates ``data`` in place (path, name, kind)."""
-    options = [t("data.source_sample"), t("data.source_upload")]
-    index = 0 if data["kind"] == "sample" else 1
-    stored = st.session_state.get("data_source")
-    if stored is not None and stored not in options:  # the language changed: keep the choice
-        index = int(stored in {t("data.source_upload", lang=lang) for lang in LANGUAGES})
-        del st.session_state["data_source"]
-    kind = st.radio(t("data.source"), options, index=index,
-                    horizontal=True, key="data_source", label_visibility="collapsed")
-    if kind == options[0]:
+    words = {"sample": t("data.source_sample"), "upload": t("data.source_upload")}
+    chosen = st.session_state.get(SOURCE, data["kind"])  # kept by id across languages
+    kind = st.radio(t("data.source"), list(words), index=0 if chosen == "sample" else 1,
+                    format_func=words.get, horizontal=True, key=lkey("data_source"),
+                    label_visibility="collapsed")
+    st.session_state[SOURCE] = kind
+    if kind == "sample":
         names = sample_names()
         current = data["name"] if data["kind"] == "sample" and data["name"] in names else \
             state.DEFAULT_SAMPLE
@@ -126,10 +126,23 @@ def _index(options: list[str], value: str | None, fallback: int = 0) -> int:
     return options.index(value) if value in options else min(fallback, len(options) - 1)
 
 
+def finding_rows(finding: Any) -> str:
+    """"Rows 3, 5, 9" (and how many more) for a finding that names file rows, else ""."""
+    rows = list(getattr(finding, "rows", ()) or ())
+    if not rows:
+        return ""
+    shown = ", ".join(str(r) for r in rows)
+    more = max(0, int(getattr(finding, "count", 0) or 0) - len(rows))
+    if more:
+        return t("data.finding_rows_more", rows=shown, more=f"{more:,}")
+    return t("data.finding_rows", rows=shown)
+
+
 def finding_text(finding: Any) -> str:
-    """The finding's sentence in the interface language, with the file rows it names."""
+    """The finding's sentence in the interface language (by its code, see ``say``), with the
+    file rows it names."""
     rows = finding_rows(finding)
-    return finding_message(finding) + (f"  \n{rows}" if rows else "")
+    return say(finding) + (f"  \n{rows}" if rows else "")
 
 
 def show_findings(findings: list[Any]) -> None:

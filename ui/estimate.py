@@ -9,10 +9,11 @@ cannot be estimated shows as unknown, with a note.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from metacore.methods.costs import DataSizes
 from ui.i18n import t
 
 TOKENS_PER_TEXT = 32
@@ -27,16 +28,14 @@ class Estimate:
     note: str = ""
 
 
-def estimate_all(specs: Mapping[str, Any], methods: Sequence[str],
-                 configs: Mapping[str, Mapping[str, Any]], backbone: Any, *, n_train: int,
-                 n_classes: int, n_val: int = 0, n_test: int = 0, gpu: bool = False,
-                 texts: Sequence[str] = ()) -> list[Estimate]:
-    """One ``Estimate`` per method of a comparison (seconds for one seed), in order."""
+def estimate_all(runs: Sequence[Any], plan: Any, backbone: Any, sizes: DataSizes, *,
+                 gpu: bool = False, texts: Sequence[str] = ()) -> list[Estimate]:
+    """One ``Estimate`` per run of one seed (``PlannedRun``s of ``plan``), in queue order."""
     from metacore import estimate as engine
+    from metacore.methods import registry
 
-    sizes = {"n_train": n_train, "n_val": n_val, "n_test": n_test, "n_classes": n_classes}
     speed, note = None, ""
-    if backbone is not None and any(specs[m].uses_backbone for m in methods):
+    if backbone is not None and any(registry.get(r.method).uses_backbone for r in runs):
         try:
             import torch
 
@@ -44,31 +43,42 @@ def estimate_all(specs: Mapping[str, Any], methods: Sequence[str],
             speed = engine.calibrate(backbone, texts or ["a short example text"] * 8, device)
         except Exception:  # noqa: BLE001 - an estimate must never block a run
             note = t("train.est.unmeasured")
+    settings = [_Settings(r.method, plan.method_settings(r)) for r in runs]
     try:
-        seconds: Mapping[str, float | None] = engine.estimate_comparison(
-            methods, configs, speed, queued=True, **sizes)
+        seconds: list[float | None] = list(engine.estimate_runs(
+            settings, speed, lambda run: sizes, queued=plan.protocol == "adapt"))
     except Exception:  # noqa: BLE001
-        seconds = {}
+        seconds = [None] * len(runs)
     out = []
-    for name in methods:
-        uses = specs[name].uses_backbone
-        memory = engine_estimate(name, dict(configs.get(name, {})), backbone,
-                                 n_classes=n_classes) if uses else {}
-        known = seconds.get(name) if (speed is not None or not uses) else None
+    for run, s, secs in zip(runs, settings, seconds, strict=True):
+        spec = registry.get(run.method)
+        uses = spec.uses_backbone
+        memory = engine_estimate(spec.method_cls, s.settings, backbone,
+                                 n_classes=sizes.n_classes, uses_backbone=uses)
+        known = secs if (speed is not None or not uses) else None
         out.append(Estimate(
-            name, memory.get("trainable_params"), known,
+            run.method, memory.get("trainable_params"), known,
             memory["bytes"] / 2**20 if memory.get("bytes") else (None if uses else 50.0),
             t("train.est.closed_form") if not uses else note))
     return out
 
 
-def engine_estimate(name: str, config: dict[str, Any], backbone: Any,
-                    n_classes: int | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Settings:
+    method: str
+    settings: dict[str, Any]
+
+
+def engine_estimate(method_cls: Any, config: dict[str, Any], backbone: Any,
+                    n_classes: int | None = None, uses_backbone: bool = True
+                    ) -> dict[str, Any]:
     """``metacore.memory.estimate_memory`` ({"bytes", "trainable_params", ...}) or {}."""
+    if not uses_backbone:
+        return {}
     try:
         from metacore.memory import estimate_memory
 
-        return dict(estimate_memory(name, config, backbone, seq_len=TOKENS_PER_TEXT,
+        return dict(estimate_memory(method_cls, config, backbone, seq_len=TOKENS_PER_TEXT,
                                     n_classes=n_classes))
     except Exception:  # noqa: BLE001 - an estimate must never block a run
         return {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -9,9 +11,8 @@ import streamlit as st
 
 from metacore.runs import export
 from ui import models, state
-from ui.i18n import t
+from ui.i18n import figure_labels, t
 from ui.results_view import status_word
-from ui.translate import figure_labels
 
 
 def table(owner: str) -> tuple[list[Any], list[str]]:
@@ -46,12 +47,20 @@ def table(owner: str) -> tuple[list[Any], list[str]]:
 
 
 def actions(selected: list[str], runs: list[Any]) -> None:
-    """Open in Results, share, delete for the selected rows."""
-    a, b, c, _ = st.columns([1, 1, 1, 3])
+    """Open in Results, re-run, share, delete for the selected rows."""
+    a, r, b, c, _ = st.columns([1, 1, 1, 1, 2])
     if a.button(t("history.open"), key="history_open", type="primary",
                 icon=":material/leaderboard:", disabled=not selected):
         st.session_state[state.RESULTS] = selected
         st.switch_page("app_pages/results.py")
+    if r.button(t("history.rerun"), key="history_rerun", icon=":material/replay:",
+                disabled=not selected, help=t("history.rerun_help")):
+        plan = rerun_plan([models.result(state.home(), s, _status(runs, s)) for s in selected])
+        if plan is None:
+            st.error(t("history.rerun_none"), icon=":material/error:")
+        else:
+            show_on_train_page(plan)
+            st.switch_page("app_pages/train.py")
     mine = {s.run_id: s for s in runs if s.owner == state.owner()}
     share = not selected or not all(mine[r].shared for r in selected if r in mine)
     if b.button(t("history.share") if share else t("history.unshare"), key="history_share",
@@ -64,6 +73,47 @@ def actions(selected: list[str], runs: list[Any]) -> None:
                 disabled=not any(r in mine for r in selected)):
         # the dialog is made here, not at import, so that its title follows the language
         st.dialog(t("history.delete_title"))(_confirm_delete)([r for r in selected if r in mine])
+
+
+def _status(runs: list[Any], run_id: str) -> str:
+    return next((s.status for s in runs if s.run_id == run_id), "")
+
+
+def rerun_plan(results: list[Any]) -> Any:
+    """The plan of the selected runs: the first one's, with the methods and seeds of the
+    others that ran the same protocol on the same data with the same backbone and K."""
+    from metacore.plan import plan_of_result
+
+    plans = [p for p in (plan_of_result(r.config, r.protocol) for r in results) if p]
+    if not plans:
+        return None
+    first = plans[0]
+
+    def same(p: Any) -> bool:
+        return (p.protocol, p.data, p.backbone, p.shots, p.episodes) == (
+            first.protocol, first.data, first.backbone, first.shots, first.episodes)
+
+    methods = {m: s for p in plans if same(p) for m, s in p.methods.items()}
+    seeds = tuple(dict.fromkeys(s for p in plans if same(p) for s in p.seeds))
+    return dataclasses.replace(first, methods=methods, seeds=seeds, out=None)
+
+
+def show_on_train_page(plan: Any) -> None:
+    """Put ``plan`` into Train & compare's form, and its data on the Data page."""
+    from ui import form
+
+    data = state.dataset()
+    d = plan.data
+    if d.path and Path(d.path).is_file():
+        path = Path(d.path)
+        kind = "sample" if path.parent == state.SAMPLES else "upload"
+        data.update(kind=kind, path=str(path), name=path.name, text_col=d.text_col,
+                    label_col=d.label_col, test_path=d.test_path,
+                    test_name=Path(d.test_path).name if d.test_path else None,
+                    test_size=d.test_size, val_size=d.val_size,
+                    use_split_column=d.use_split_column)
+    form.current().show(plan)
+    form.forget_widgets()
 
 
 def _confirm_delete(run_ids: list[str]) -> None:

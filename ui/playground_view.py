@@ -8,8 +8,7 @@ import streamlit as st
 from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
 from ui import models, state
-from ui.i18n import t
-from ui.translate import figure_labels
+from ui.i18n import figure_labels, t
 
 EXAMPLES = {"en": "I was charged twice for the same order, please fix it",
             "zh": "我的快递三天了还没到，能帮我查一下吗"}

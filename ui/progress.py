@@ -9,7 +9,7 @@ import streamlit as st
 
 from metacore.reporting import figures
 from ui import state
-from ui.i18n import t
+from ui.i18n import say, t
 
 ACTIVE = ("queued", "running")
 COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
@@ -63,7 +63,7 @@ def _cards(jobs: list[Any], *, live: bool) -> None:
 def _card(job: Any, *, live: bool) -> None:
     color, word = COLORS.get(job.state, "gray"), state_word(job.state)
     head, stop = st.columns([6, 1], vertical_alignment="center")
-    seed = " · " + t("progress.seed", seed=job.spec.seed)
+    seed = " · " + t("progress.seed", seed=job.run.seed)
     # _where() can hold user input (a typed backbone name): escape everything interpolated.
     head.markdown(f"**{escape(job.method)}**{escape(seed)} &nbsp; :{escape(color)}-badge"
                   f"[{escape(word)}] &nbsp; <span style='color:#6b7280'>{escape(_where(job))}"
@@ -80,7 +80,7 @@ def _card(job: Any, *, live: bool) -> None:
         st.progress(min(1.0, done / job.total_steps),
                     text=t(key, done=done, total=job.total_steps))
     if job.error:
-        st.error(job.error, icon=":material/error:")
+        st.error(say(job.error_message or job.error), icon=":material/error:")
     if job.steps or job.evals:
         fig = figures.live_loss(job.steps, job.evals, method=job.method,
                                 total_steps=job.total_steps or None)
@@ -88,7 +88,7 @@ def _card(job: Any, *, live: bool) -> None:
 
 
 def _episodic(job: Any) -> bool:
-    return hasattr(job.spec, "n_way")  # an EpisodicSpec: the unseen-classes protocol
+    return job.plan is not None and job.plan.protocol == "episodic"
 
 
 def _testing(testing: dict) -> None:
@@ -105,7 +105,7 @@ def _where(job: Any) -> str:
     if job.state == "queued":
         return t("progress.waiting", place=job.position)
     if job.state == "running":
-        return f"{job.phase} {job.phase_detail}".strip()
+        return say(job.phase)
     result = job.result
     if result is not None and "accuracy_mean" in result.metrics:
         m = result.metrics

@@ -9,8 +9,7 @@ import streamlit as st
 from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
 from ui import models, state
-from ui.i18n import t
-from ui.translate import figure_labels
+from ui.i18n import figure_labels, lkey, t
 
 FINISHED = ("completed", "stopped", "failed", "interrupted")
 STATUSES = (*FINISHED, "running", "queued")
@@ -38,7 +37,8 @@ def pick_runs(owner: str) -> list[RunResult]:
     if waiting:
         st.info(t("results.waiting", n=len(waiting)), icon=":material/hourglass_top:")
     default = [r for r in wanted if r in by_id] or ([] if waiting else list(by_id)[:3])
-    chosen = st.multiselect(t("results.runs"), list(by_id), default=default, key="results_runs",
+    chosen = st.multiselect(t("results.runs"), list(by_id), default=default,
+                            key=lkey("results_runs"),
                             format_func=lambda r: _summary_label(by_id[r]),
                             help=t("results.runs_help"))
     st.session_state[state.RESULTS] = chosen

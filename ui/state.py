@@ -22,7 +22,6 @@ DEFAULT_SAMPLE = "support_intents_en.csv"
 # The chosen data lives in the URL next to ``owner``, so a reload (a new session) keeps it:
 # data=sample:<name> | upload:<hash>/<name>, text, label, test=<hash>/<name>, and
 # split=<test share>,<validation share>,<seed>,<use the split column 1|0>.
-DATA_PARAMS = ("data", "text", "label", "test", "split")
 _UPLOAD_KEY = re.compile(r"^[0-9a-f]{12}/[\w.\-]{1,80}$")
 
 
@@ -55,7 +54,7 @@ def store() -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def _queue(root: str) -> Any:
-    from metacore.worker import JobQueue
+    from metacore.run.queue import JobQueue
 
     # The worker loads through metacore.backbones.load_backbone, cached per process, so the
     # worker and the pages share one copy of each backbone; checked_loader refuses what the
@@ -104,14 +103,25 @@ def comparison() -> list[str]:
     """Run ids of this session's latest comparison. After a reload (a new session with the
     same owner) they are found again in the queue, so running jobs keep their live view."""
     if COMPARISON not in st.session_state:
-        try:
-            jobs = queue().jobs(owner=owner())
-        except Exception:  # noqa: BLE001 - no queue yet: nothing to find
-            jobs = []
-        latest = jobs[-1].group if jobs else None
-        st.session_state[COMPARISON] = [j.run_id for j in jobs if j.group == latest] \
-            if latest else []
+        group = _latest_group()
+        st.session_state[COMPARISON] = [] if group is None else [
+            j.job_id for j in queue().jobs(owner=owner(), group=group)]
     return st.session_state[COMPARISON]
+
+
+def comparison_plan() -> Any:
+    """The plan this owner's latest comparison was submitted with (restored into the form
+    after a reload), or None."""
+    group = _latest_group()
+    return None if group is None else queue().group_plan(group)
+
+
+def _latest_group() -> str | None:
+    try:
+        jobs = queue().jobs(owner=owner(), kind="run")
+    except Exception:  # noqa: BLE001 - no queue yet: nothing to find
+        return None
+    return jobs[-1].group if jobs and jobs[-1].group else None
 
 
 def dataset() -> dict[str, Any]:

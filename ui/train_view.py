@@ -1,12 +1,16 @@
 """Train & compare widgets: protocol, backbone, methods with their settings, estimates.
 
-A classroom link (``ui.classroom_view.mode()``) can make a widget read-only (``lock=1``) or
-leave it out (``hide=advanced`` / ``hide=settings``); the values then come from the link.
+Every widget reads its value from the session's ``ui.form.Form`` (a plan per protocol) and
+writes the new value back, so the form survives a language switch, a page switch and (through
+the plan stored with a running comparison) a reload. Widgets whose options are words in the
+interface language carry the language in their key (``ui.i18n.lkey``): the browser keeps a
+chosen option by its label, and a label that changed with the language must not come back as
+a value. A classroom link (``ui.classroom_view.mode()``) can make a widget read-only
+(``lock=1``) or leave it out (``hide=advanced`` / ``hide=settings``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,154 +19,151 @@ import streamlit as st
 
 from metacore.config import FieldInfo
 from metacore.methods import registry
-from ui import classroom_view, comparison, estimate, state
-from ui.i18n import strings, t
+from metacore.methods.costs import DataSizes
+from metacore.plan import PlanError, parse_seeds, seeds_text
+from ui import classroom_view, estimate, state
+from ui.form import Form
+from ui.i18n import language, lkey, say, t
 
-CHOICE = "train_choice"
-PROTOCOL = "train_protocol_value"  # the protocol a preset or a link chose (the widget's default)
-# Option ids of the backbone picker (stable across languages; shown through ``backbone_names``).
-BACKBONES = {
-    "Bundled MiniLM (all-MiniLM-L6-v2)": "minilm",
-    "Hugging Face id or folder": "",
-    "Random-init MiniLM (control: no pretraining)": "random-init:minilm",
-    "Tiny random model (smoke test)": "tiny",
-}
+BACKBONES = ("minilm", "", "random-init:minilm", "tiny")  # "" = a Hugging Face id or folder
 DEVICES = ["auto", "cpu", "cuda", "mps"]
 
 
 def backbone_names() -> dict[str, str]:
-    """Each backbone spec's label in the interface language."""
+    """Each backbone choice's label in the interface language."""
     return {"minilm": t("train.backbone.minilm"), "": t("train.backbone.custom"),
             "random-init:minilm": t("train.backbone.random"), "tiny": t("train.backbone.tiny")}
 
 
-def choice() -> comparison.Choice:
-    if CHOICE not in st.session_state:
-        st.session_state[CHOICE] = comparison.Choice(methods=comparison.default_methods())
-    return st.session_state[CHOICE]
-
-
-def episodic_available() -> bool:
-    return importlib.util.find_spec("metacore.episodic") is not None
-
-
-def protocol() -> str:
+def protocol(f: Form) -> str:
     options = {"adapt": t("train.protocol.adapt"), "episodic": t("train.protocol.episodic")}
-    default = st.session_state.get(PROTOCOL, "adapt")
     picked = st.segmented_control(t("train.protocol.label"), list(options),
-                                  format_func=options.get, default=default,
-                                  key="train_protocol", help=t("train.protocol.help"),
+                                  format_func=options.get, default=f.protocol,
+                                  key=lkey("train_protocol"), help=t("train.protocol.help"),
                                   disabled=classroom_view.mode().locks("protocol"))
-    if picked == "episodic" and not episodic_available():
-        st.info(t("train.protocol.missing"), icon=":material/construction:")
-        return "adapt"
-    st.session_state[PROTOCOL] = picked or "adapt"
-    return picked or "adapt"
+    if picked and picked != f.protocol:
+        f.protocol = picked
+    return f.protocol
 
 
 def method_label(name: str) -> str:
     """``name · family`` with the family in the interface language."""
     family = registry.get(name).family
-    return f"{name} · {_translated(f'family.{family}', family)}"
+    return f"{name} · {say_term('family', family)}"
+
+
+def say_term(kind: str, value: str) -> str:
+    from metacore.messages import msg
+
+    return say(msg(f"term.{kind}.{value}"))
 
 
 def method_description(name: str) -> str:
-    spec = registry.get(name)
-    return _translated(f"method.{name}", spec.description)
-
-
-def _translated(key: str, english: str) -> str:
-    """``t(key)`` when the English string there is ``english`` (the engine's text), else
-    ``english``: an engine text that changed is shown as it is, never a stale translation."""
-    return t(key) if strings("en").get(key) == english else english
-
-
-def setting_help(method: str, info: FieldInfo) -> str:
-    """The engine's help text of a setting, translated (``setting.<method>.<name>``, then
-    ``setting.<name>`` or ``setting_alt.<name>``, the two texts most methods share) when the
-    translation is of that very text."""
-    for key in (f"setting.{method}.{info.name}", f"setting.{info.name}",
-                f"setting_alt.{info.name}"):
-        if strings("en").get(key) == info.help:
-            return t(key)
-    return info.help
+    return registry.description(name, language())
 
 
 def setting_label(info: FieldInfo) -> str:
-    key = f"setting_name.{info.name}"
-    return t(key) if key in strings("en") else info.name.replace("_", " ")
+    return registry.setting_text(info, "label", language())
 
 
-def backbone(ch: comparison.Choice) -> None:
-    mode = classroom_view.mode()
-    names = backbone_names()
+def setting_help(info: FieldInfo) -> str:
+    return registry.setting_text(info, "help", language())
+
+
+def backbone(f: Form) -> None:
+    mode, names = classroom_view.mode(), backbone_names()
+    plan = f.plan
     if mode.hides("advanced"):  # a classroom link decides (or the default stays)
-        label = names.get(ch.backbone, ch.backbone)
-        st.markdown(t("train.backbone.fixed", name=label))
+        st.markdown(t("train.backbone.fixed", name=names.get(plan.backbone, plan.backbone)))
         return
-    labels = list(BACKBONES)
-    current = next((k for k, v in BACKBONES.items() if v == ch.backbone), labels[1])
     locked = mode.locks("backbone")
-    label = st.selectbox(t("train.backbone.label"), labels, index=labels.index(current),
-                         key="train_backbone", format_func=lambda k: names[BACKBONES[k]],
-                         help=t("train.backbone.help"), disabled=locked)
-    spec = BACKBONES[label]
-    if not spec:
-        given = "" if ch.backbone in BACKBONES.values() else ch.backbone
-        spec = st.text_input(t("train.backbone.id"), value=given, key="train_backbone_id",
-                             placeholder=t("train.backbone.id_placeholder"),
-                             help=t("train.backbone.id_help"), disabled=locked).strip()
+    current = plan.backbone if plan.backbone in BACKBONES else ""
+    picked = st.selectbox(t("train.backbone.label"), BACKBONES,
+                          index=BACKBONES.index(current), key=lkey("train_backbone"),
+                          format_func=names.get, help=t("train.backbone.help"), disabled=locked)
+    allow = False
+    if not picked:
+        given = "" if plan.backbone in BACKBONES else plan.backbone
+        picked = st.text_input(t("train.backbone.id"), value=given, key="train_backbone_id",
+                               placeholder=t("train.backbone.id_placeholder"),
+                               help=t("train.backbone.id_help"), disabled=locked).strip()
         from metacore.security import ALLOW_DOWNLOAD_ENV, downloads_permitted
 
         permitted = downloads_permitted()
-        ch.allow_download = st.checkbox(
-            t("train.backbone.download"), value=ch.allow_download and permitted,
-            key="train_download", disabled=not permitted or locked,
-            help=None if permitted else t("train.backbone.download_off",
-                                          env=ALLOW_DOWNLOAD_ENV)) and permitted
-    ch.backbone = spec or "minilm"
+        allow = st.checkbox(t("train.backbone.download"),
+                            value=plan.allow_download and permitted, key="train_download",
+                            disabled=not permitted or locked,
+                            help=None if permitted else t("train.backbone.download_off",
+                                                          env=ALLOW_DOWNLOAD_ENV)) and permitted
+    f.update(backbone=picked or "minilm", allow_download=allow)
 
 
-def methods(ch: comparison.Choice) -> None:
+def methods(f: Form, sizes: DataSizes | None = None) -> None:
+    """The method picker and, per method, its settings (with what this data changes)."""
     mode = classroom_view.mode()
-    specs = {s.name: s for s in registry.available()}
-    default = [m for m in ch.methods if m in specs]
-    ch.methods = st.multiselect(
-        t("train.methods.label"), list(specs), default=default, key="train_methods",
-        format_func=method_label, help=t("train.methods.help"),
-        disabled=mode.locks("methods"))
-    for name in ch.methods:
+    names = [s.name for s in registry.available()]
+    current = f.plan.methods
+    chosen = st.multiselect(t("train.methods.label"), names,
+                            default=[m for m in current if m in names],
+                            key=lkey(f"{_prefix(f)}methods"), format_func=method_label,
+                            help=t("train.methods.help" if f.protocol == "adapt"
+                                   else "episodic.methods_help"),
+                            disabled=mode.locks("methods"))
+    f.update(methods={m: dict(current.get(m, {})) for m in chosen})
+    for name in chosen:
         if mode.hides("settings"):
             continue  # the link's settings (or the defaults) apply, unseen
         with st.expander(t("train.methods.settings", name=name), icon=":material/tune:"):
             st.caption(method_description(name))
-            ch.configs[name] = settings_form(name, specs[name].config_cls.fields(),
-                                             ch.configs.get(name, {}))
+            f.set_settings(name, settings_form(f, name))
+            if sizes is not None:
+                adjustments(name, f.plan.methods[name], sizes)
 
 
-def settings_form(method: str, fields: list[FieldInfo], current: dict[str, Any]) -> dict:
-    """Basic settings shown, advanced ones behind a toggle; returns values changed from default.
+def _prefix(f: Form) -> str:
+    """Widget keys of the unseen-class form start with ``ep_``, so the same method's settings
+    of the two protocols never share a widget."""
+    return "ep_" if f.protocol == "episodic" else "train_"
 
-    ``method`` prefixes the widget keys (``ep_<name>`` on the unseen-classes form).
-    """
+
+SHAPE_SETTINGS = ("n_way", "k_shot", "n_query")
+
+
+def settings_form(f: Form, method: str) -> dict[str, Any]:
+    """Basic settings shown, advanced ones behind a toggle; returns the method's own settings
+    (those that differ from what it runs with otherwise). Each field shows the value the run
+    uses; with unseen classes the episode shape comes from the form's own fields above."""
     mode = classroom_view.mode()
     locked = mode.locks("settings")
-    basic = [f for f in fields if not f.advanced]
-    advanced = [f for f in fields if f.advanced]
-    values = {f.name: _field(method, f, current.get(f.name, f.default), locked) for f in basic}
+    spec = registry.get(method)
+    own = dict(f.plan.methods[method])
+    baseline = _baseline(f, method)
+    shown = {**baseline, **own}
+    fields = [i for i in spec.config_cls.fields()
+              if not (f.protocol == "episodic" and i.name in SHAPE_SETTINGS)]
+    keyed = f"cfg_{'ep_' if f.protocol == 'episodic' else ''}{method}"
+    values = {i.name: _field(keyed, i, shown[i.name], locked) for i in fields if not i.advanced}
+    advanced = [i for i in fields if i.advanced]
     if advanced and not mode.hides("advanced") and st.toggle(
-            t("train.methods.advanced"), key=f"cfg_{method}__advanced"):
-        values |= {f.name: _field(method, f, current.get(f.name, f.default), locked)
-                   for f in advanced}
-    else:
-        values |= {f.name: current[f.name] for f in advanced if f.name in current}
-    return {k: v for k, v in values.items() if v != next(f.default for f in fields
-                                                           if f.name == k)}
+            t("train.methods.advanced"), key=f"{keyed}__advanced"):
+        values |= {i.name: _field(keyed, i, shown[i.name], locked) for i in advanced}
+    hidden = {k: v for k, v in own.items() if k not in values}
+    return hidden | {k: v for k, v in values.items() if v != baseline[k]}
 
 
-def _field(method: str, info: FieldInfo, value: Any, locked: bool = False) -> Any:
-    key, label = f"cfg_{method}_{info.name}", setting_label(info)
-    helptext = setting_help(method.removeprefix("ep_"), info)
+def _baseline(f: Form, method: str) -> dict[str, Any]:
+    """The settings ``method`` runs with in this plan when it has none of its own: its
+    defaults, and with unseen classes the plan's episode shape and episodes."""
+    from metacore.plan import PlannedRun
+
+    defaults = {i.name: i.default for i in registry.get(method).config_cls.fields()}
+    if f.protocol != "episodic":
+        return defaults
+    return defaults | f.plan.method_settings(PlannedRun(method, {}, None, 0, 0))
+
+
+def _field(keyed: str, info: FieldInfo, value: Any, locked: bool = False) -> Any:
+    key, label, helptext = f"{keyed}_{info.name}", setting_label(info), setting_help(info)
     if info.choices:
         options = list(info.choices)
         return st.selectbox(label, options, index=options.index(value) if value in options
@@ -180,58 +181,87 @@ def _field(method: str, info: FieldInfo, value: Any, locked: bool = False) -> An
     return st.text_input(label, value=str(value), key=key, help=helptext, disabled=locked)
 
 
-def run_settings(ch: comparison.Choice, data: dict[str, Any]) -> bool:
+def adjustments(method: str, settings: dict[str, Any], sizes: DataSizes) -> None:
+    """What this data changes in the method's settings when it runs, beside them."""
+    spec = registry.get(method)
+    try:
+        notes = spec.method_cls.adjustments(spec.config_cls.from_dict(settings), sizes)
+    except ValueError:
+        return
+    for note in notes:
+        st.caption(":material/info: " + say(note))
+
+
+def run_settings(f: Form) -> bool:
     """K shots, seeds and device; False when the seeds do not parse."""
     mode = classroom_view.mode()
     a, b, c = st.columns(3)
-    shots_locked = mode.locks("shots")
-    ch.shots = int(a.number_input(
-        t("train.run.shots"), 1, 1000, ch.shots or 8, key="train_shots",
-        disabled=shots_locked or st.session_state.get("train_all_shots", ch.shots is None),
-        help=t("train.run.shots_help")))
-    if a.toggle(t("train.run.all"), value=ch.shots is None, key="train_all_shots",
-                help=t("train.run.all_help"), disabled=shots_locked):
-        ch.shots = None
-    seeds = b.text_input(t("train.run.seeds"), value=", ".join(map(str, ch.seeds or
-                                                                    [data["seed"]])),
-                         key="train_seeds", help=t("train.run.seeds_help"),
-                         disabled=mode.locks("seeds"))
-    device(c, ch, key="train_device")
+    plan = f.plan
+    locked = mode.locks("shots")
+    every = a.toggle(t("train.run.all"), value=plan.shots == (None,), key="train_all_shots",
+                     help=t("train.run.all_help"), disabled=locked)
+    shots = a.number_input(t("train.run.shots"), 1, 1000, plan.shots[0] or 8,
+                           key="train_shots", disabled=locked or every,
+                           help=t("train.run.shots_help"))
+    f.update(shots=(None if every else int(shots),))
+    text = b.text_input(t("train.run.seeds"), value=", ".join(map(str, plan.seeds)),
+                        key="train_seeds", help=t("train.run.seeds_help"),
+                        disabled=mode.locks("seeds"))
+    device(c, f, key="train_device")
     try:
-        ch.seeds = comparison.parse_seeds(seeds)
-    except ValueError as exc:  # in the interface language (ui.comparison)
-        b.error(str(exc))
+        seeds = parse_seeds(text)
+        if len(seeds) > 20:
+            raise PlanError("plan.too_many_seeds", most=20)
+    except PlanError as exc:
+        b.error(say(exc))
         return False
+    f.update(seeds=tuple(seeds))
     return True
 
 
-def device(where: Any, ch: comparison.Choice, *, key: str) -> None:
+def device(where: Any, f: Form, *, key: str) -> None:
     """The device picker and what was detected (a classroom link may hide or fix it)."""
     mode = classroom_view.mode()
     if not mode.hides("advanced"):
-        ch.device = where.selectbox(t("train.run.device"), DEVICES,
-                                    index=DEVICES.index(ch.device), key=key,
-                                    help=t("train.run.device_help"),
-                                    disabled=mode.locks("device"))
+        picked = where.selectbox(t("train.run.device"), DEVICES,
+                                 index=DEVICES.index(f.plan.device)
+                                 if f.plan.device in DEVICES else 0, key=key,
+                                 help=t("train.run.device_help"),
+                                 disabled=mode.locks("device"))
+        f.update(device=picked)
     where.caption(t("train.run.detected", device=state.device_label()))
 
 
-def estimates(ch: comparison.Choice, n_train: int, n_classes: int, *, n_val: int = 0,
-              n_test: int = 0, texts: Sequence[str] = ()) -> None:
+def adapt_sizes(f: Form, frame: pd.DataFrame, data: dict[str, Any]) -> DataSizes:
+    """The sizes of one adapt-protocol run of this form on the Data page's data."""
+    counts = frame["label"].value_counts()
+    n_classes = len(counts)
+    n_test = 0 if data["test_path"] else int(len(frame) * data["test_size"])
+    n_val = int((len(frame) - n_test) * data["val_size"])
+    keep = 1 - (0 if data["test_path"] else data["test_size"]) - data["val_size"]
+    smallest = max(1, int(counts.min() * keep))
+    k = f.plan.shots[0]
+    n_train = len(frame) - n_test - n_val if k is None else sum(
+        min(k, max(1, int(n * keep))) for n in counts)
+    return DataSizes(n_train=n_train, n_val=0 if not n_val else min(n_val, n_train),
+                     n_test=n_test, n_classes=n_classes,
+                     per_class=smallest if k is None else min(k, smallest))
+
+
+def estimates(f: Form, sizes: DataSizes, *, texts: Sequence[str] = ()) -> None:
     """Time, memory and trainable parameters per method, before anything runs (``texts``: a
     few of the user's, to time the backbone on texts of their length)."""
-    specs = {s.name: s for s in registry.available()}
-    needs = any(specs[m].uses_backbone for m in ch.methods)
-    try:
-        bb = state.backbone(ch.backbone, ch.allow_download) if needs else None
-    except ValueError as exc:  # BackboneError: missing model, no safetensors...
-        st.error(str(exc), icon=":material/error:")
+    plan = f.plan
+    if not plan.methods:
         return
-    gpu = "cuda" in state.device_label()
-    configs = {name: specs[name].config_cls.from_dict(ch.configs.get(name, {})).to_dict()
-               for name in ch.methods}
-    found = estimate.estimate_all(specs, ch.methods, configs, bb, n_train=n_train,
-                                  n_classes=n_classes, n_val=n_val, n_test=n_test, gpu=gpu,
+    needs = any(registry.get(m).uses_backbone for m in plan.methods)
+    try:
+        bb = state.backbone(plan.backbone, plan.allow_download) if needs else None
+    except ValueError as exc:  # BackboneError: missing model, no safetensors...
+        st.error(say(exc), icon=":material/error:")
+        return
+    runs = [r for r in plan.runs() if r.seed == plan.seeds[0]]
+    found = estimate.estimate_all(runs, plan, bb, sizes, gpu="cuda" in state.device_label(),
                                   texts=texts)
     rows = [{t("train.est.method"): e.method,
              t("train.est.trainable"): f"{e.trainable:,}" if e.trainable else "—",
@@ -239,9 +269,14 @@ def estimates(ch: comparison.Choice, n_train: int, n_classes: int, *, n_val: int
              t("train.est.memory"): f"~{e.memory_mb:,.0f} MB" if e.memory_mb else "?",
              t("train.est.note"): e.note} for e in found]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_estimates")
-    st.caption(t("train.est.caption", texts=n_train, seeds=len(ch.seeds),
+    seeds = len(plan.seeds)
+    st.caption(t("train.est.caption", texts=sizes.n_train, seeds=seeds,
                  device=state.device_label()))
-    if all(e.seconds is not None for e in found) and len(found) * len(ch.seeds) > 1:
-        total = sum(e.seconds for e in found) * len(ch.seeds)
-        st.caption(t("train.est.total", runs=len(found) * len(ch.seeds),
+    if all(e.seconds is not None for e in found) and len(found) * seeds > 1:
+        total = sum(e.seconds for e in found) * seeds
+        st.caption(t("train.est.total", runs=len(found) * seeds,
                      time=estimate.human_seconds(total)))
+
+
+def seeds_label(f: Form) -> str:
+    return seeds_text(f.plan.seeds)

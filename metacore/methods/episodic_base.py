@@ -328,7 +328,8 @@ class EpisodicMethod(Method):
             return sample_episodes(val, n_way, k, q, self.config.val_episodes,
                                    seed=ctx.stream_seed("validation_episodes"),
                                    classes=classes)
-        return sample_episodes(val, n_way, k, q, self.config.val_episodes, seed=ctx.stream_seed("validation_episodes"))
+        return sample_episodes(val, n_way, k, q, self.config.val_episodes,
+                               seed=ctx.stream_seed("validation_episodes"))
 
     def _token_ids(self, textset: TextSet, episodes: list[Episode]) -> dict[int, list[int]]:
         """Tokenise only the rows the episodes use, once."""

@@ -108,6 +108,24 @@ def get(name: str) -> MethodSpec:
     return _REGISTRY[key]
 
 
+def description(name: str, lang: str = "en") -> str:
+    """The method's one-sentence description in ``lang`` (its file's English otherwise)."""
+    from metacore.messages import catalog
+
+    spec = get(name)
+    return catalog(lang).get(f"method.{spec.name}.description", spec.description) \
+        if lang != "en" else spec.description
+
+
+def setting_text(info: Any, part: str, lang: str = "en") -> str:
+    """A setting's ``label`` or ``help`` (``part``) in ``lang``: its translation keyed by
+    ``FieldInfo.key``, else the English its config declares."""
+    from metacore.messages import catalog
+
+    english = info.help if part == "help" else info.label
+    return catalog(lang).get(f"{info.key}.{part}", english) if lang != "en" else english
+
+
 def create(name: str, config: dict[str, Any] | MethodConfig | None = None) -> Method:
     """Instantiate a method with its config (a dict is validated through ``from_dict``)."""
     spec = get(name)

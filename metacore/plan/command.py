@@ -72,7 +72,8 @@ def add_arguments(p: argparse.ArgumentParser, command: str = "run") -> None:
     p.add_argument("--plan", help="a plan JSON file (`plan.json` of an earlier run); other "
                    "flags are ignored")
     p.add_argument("--set", action="append", default=[], metavar="[METHOD.]KEY=VALUE",
-                   help=set_help())
+                   help=LazyHelp(set_help))
+    p.formatter_class = HelpFormatter
     for flag, kind in SHORTCUTS:
         p.add_argument(flag, type=kind, help="shortcut for --set " + flag[2:].replace("-", "_"))
     p.add_argument("--save-model", action="store_true",
@@ -99,6 +100,22 @@ def add_arguments(p: argparse.ArgumentParser, command: str = "run") -> None:
                    help="fix the train/validation/test split for every seed")
     p.add_argument("--ignore-split-column", action="store_true",
                    help="split at random even if the file has a split column")
+
+
+class LazyHelp(str):
+    """A help text computed only when help is printed: ``--set``'s lists every method's
+    settings from the registry, which imports torch; building a parser must not."""
+
+    def __new__(cls, make: Any) -> LazyHelp:
+        text = super().__new__(cls, "a method setting")  # non-empty: argparse shows it
+        text.make = make
+        return text
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_ = action.help or ""
+        return help_.make() if isinstance(help_, LazyHelp) else help_
 
 
 def set_help() -> str:
@@ -159,7 +176,8 @@ def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, dict[st
         if "=" not in item:
             raise PlanError("plan.set_format", item=item)
         key, value = (s.strip() for s in item.split("=", 1))
-        pairs.append((key.replace("-", "_"), value, None))
+        method, dot, name = key.rpartition(".")  # method names keep their hyphens
+        pairs.append((f"{method}{dot}{name.replace('-', '_')}", value, None))
     for flag, _ in SHORTCUTS:
         value = getattr(args, flag[2:].replace("-", "_"), None)
         if value is not None:

@@ -5,8 +5,9 @@ it, the methods with the settings that differ from their defaults, the backbone,
 the episode shape), the seeds and the device. It checks itself when it is made and converts to
 and from a dict (JSON), the ``metacore`` command line and a classroom link's query string; a
 preset is a named plan (``metacore.presets``); ``metacore.plan.command`` and
-``metacore.plan.query`` write and read its command line and its classroom link. ``runs()`` lists the single runs it stands for,
-one per K, data seed, init seed and method, in the order the queue runs them.
+``metacore.plan.query`` write and read its command line and its classroom link. ``runs()``
+lists the single runs it stands for, one per K, data seed, init seed and method, in the order
+the queue runs them.
 
 Seeds (``metacore.seeds``): ``seeds`` are data seeds (the split, unless ``data.split_seed``
 fixes it, and the K-shot sample); ``init_seeds`` repeat training on the same data (the weight

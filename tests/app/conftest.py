@@ -22,3 +22,15 @@ def app(home):
 
     at = AppTest.from_file("../../app.py", default_timeout=60)
     return at
+
+
+def train_form(protocol: str = "adapt", split_kind: str = "", **fields):
+    """A Train & compare form showing a plan of ``protocol`` with ``fields`` (``methods`` a
+    list or a name -> settings dict), for ``at.session_state["train_form"]``."""
+    import dataclasses
+
+    from ui.form import Form, default_plan
+
+    form = Form(protocol=protocol, split_kind=split_kind)
+    form.plans[protocol] = dataclasses.replace(default_plan(protocol), **fields)
+    return form

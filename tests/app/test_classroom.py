@@ -7,8 +7,9 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from metacore.plan import EpisodeShape, ExperimentPlan
 from ui import classroom
-from ui.classroom import Classroom
+from ui.form import default_plan
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -30,8 +31,10 @@ def _clean(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def _parse(query: str) -> tuple[Classroom, list[str]]:
-    return classroom.parse(dict(parse_qsl(query.lstrip("?"))), check_backbone=_allow)
+def _parse(query: str, base: ExperimentPlan | None = None):
+    """(link, plan, notes) of a query, on the adapt form's default plan."""
+    return classroom.parse(dict(parse_qsl(query.lstrip("?"))), base or default_plan("adapt"),
+                           check_backbone=_allow)
 
 
 def _allow(spec: str) -> str:
@@ -42,37 +45,54 @@ def _allow(spec: str) -> str:
 
 # --- the link itself -------------------------------------------------------------------
 
+ADAPT = ExperimentPlan(methods={"linear-probe": {}, "protonet": {
+    "meta_episodes": 10, "lr": 5e-05, "distance": "cosine"}, "full-finetune": {"patience": 0}},
+    shots=(8,), seeds=(0, 1), device="cpu")
+UNSEEN = ExperimentPlan(methods={"nearest-centroid": {}, "anil": {
+    "meta_episodes": 10, "learn_inner_lr": True}}, protocol="episodic", seeds=(2,),
+    backbone="tiny", episodes=EpisodeShape(n_way=4, k_shot=3, n_query=2, test_episodes=40,
+                                           meta_episodes=0))
 
-@pytest.mark.parametrize("cfg", [
-    Classroom(preset="compare-2min", lock=True, hide=["advanced"]),
-    Classroom(protocol="adapt", methods=["linear-probe", "protonet"], shots=8, seeds=[0, 1],
-              backbone="minilm", device="cpu", lang="zh",
-              configs={"protonet": {"meta_episodes": 10, "lr": 5e-05, "distance": "cosine"},
-                       "full-finetune": {"patience": 0}}),
-    Classroom(protocol="adapt", methods=["tfidf-logreg"], shots="all", seeds=[3],
-              data={"data": "sample:support_intents_zh.csv", "split": "0.3,0.1,0,0"}),
-    Classroom(protocol="episodic", methods=["nearest-centroid", "anil"], shots=3, seeds=[2],
-              ways=4, queries=2, episodes=0, test_episodes=40, backbone="tiny",
-              configs={"anil": {"meta_episodes": 10, "learn_inner_lr": True}},
-              hide=["advanced", "settings"]),
+
+@pytest.mark.parametrize("plan, page", [
+    (ADAPT, {"lang": "zh"}),
+    (ExperimentPlan(methods=["tfidf-logreg"], shots=(None,), seeds=(3,)),
+     {"data": {"data": "sample:support_intents_zh.csv", "split": "0.3,0.1,0,0"}}),
+    (UNSEEN, {"hide": ["advanced", "settings"]}),
 ])
-def test_link_round_trips(cfg: Classroom) -> None:
-    query = classroom.link(cfg)
+def test_link_round_trips(plan: ExperimentPlan, page: dict) -> None:
+    query = classroom.link_query(plan, **page)
     assert "owner" not in query
-    parsed, notes = _parse(query)
-    assert notes == [] and parsed == cfg
+    link, parsed, notes = _parse(query)
+    assert notes == [] and parsed == plan
+    assert (link.lang, link.data, link.hide) == (page.get("lang"), page.get("data", {}),
+                                                page.get("hide", []))
+
+
+def test_a_preset_link_locks_what_the_preset_sets() -> None:
+    query = classroom.link_query(default_plan("adapt"), preset=None, lock=True,
+                                 hide=["advanced"])
+    link, _, _ = _parse(query)
+    assert link.lock and link.hides("advanced") and link.locks("methods")
+    link, plan, notes = _parse("preset=compare-2min&lock=1&hide=advanced")
+    assert not notes and link.preset == "compare-2min" and link.locks("settings")
+    assert list(plan.methods) == ["tfidf-logreg", "linear-probe", "nearest-centroid",
+                                  "protonet"]
 
 
 def test_bad_parameters_are_noted_not_raised() -> None:
-    cfg, notes = _parse("methods=nope,linear-probe&shots=abc&seeds=x&backbone=/etc&"
-                        "device=tpu&protonet.meta_episodes=-5&nosuch.x=1&lock=maybe&"
-                        "hide=everything&preset=sweep-1min&ways=3&linear-probe.c=big&"
-                        "backbone2=1&data=upload:../../etc/passwd")
-    assert cfg.methods == ["linear-probe"]
-    assert (cfg.shots, cfg.seeds, cfg.backbone, cfg.device, cfg.preset) == (None,) * 5
-    assert cfg.configs == {} and cfg.hide == [] and not cfg.lock and cfg.data == {}
-    assert len(notes) == 13, notes
-    text = " ".join(notes)
+    link, plan, notes = _parse(
+        "methods=nope,linear-probe&shots=abc&seeds=x&backbone=/etc&"
+        "device=tpu&protonet.meta_episodes=-5&nosuch.x=1&lock=maybe&"
+        "hide=everything&preset=sweep-1min&ways=3&linear-probe.c=big&"
+        "backbone2=1&data=upload:../../etc/passwd")
+    base = default_plan("adapt")
+    assert list(plan.methods) == ["linear-probe"] and plan.methods["linear-probe"] == {}
+    assert (plan.shots, plan.seeds, plan.backbone, plan.device) == (
+        base.shots, base.seeds, base.backbone, base.device)
+    assert link.preset is None and link.hide == [] and not link.lock and link.data == {}
+    assert len(notes) == 13, [str(n) for n in notes]
+    text = " ".join(str(n) for n in notes)
     for word in ("nope", "abc", "/etc", "tpu", "protonet.meta_episodes", "nosuch.x",
                  "maybe", "everything", "sweep-1min", "ways", "linear-probe.c", "backbone2"):
         assert word in text, word
@@ -81,40 +101,25 @@ def test_bad_parameters_are_noted_not_raised() -> None:
 def test_a_link_cannot_load_an_arbitrary_folder(tmp_path) -> None:
     folder = tmp_path / "model"
     folder.mkdir()
-    cfg, notes = _parse(f"backbone={folder}&methods=linear-probe")
-    assert cfg.backbone is None and notes and cfg.methods == ["linear-probe"]
-    cfg, notes = _parse("backbone=random-init:minilm")
-    assert cfg.backbone == "random-init:minilm" and not notes
+    link, plan, notes = _parse(f"backbone={folder}&methods=linear-probe")
+    assert plan.backbone == "minilm" and notes and list(plan.methods) == ["linear-probe"]
+    link, plan, notes = _parse("backbone=random-init:minilm")
+    assert plan.backbone == "random-init:minilm" and not notes
 
 
 def test_preset_resolves_and_compacts() -> None:
-    full = classroom.resolve(Classroom(preset="meta-5min", seeds=[4]))
-    assert (full.protocol, full.shots, full.ways, full.test_episodes) == ("episodic", 3, 3, 50)
-    assert full.seeds == [4] and full.configs["anil"] == {"meta_episodes": 10}
-    same = classroom.from_preset("compare-2min")
-    assert classroom.compact(same, "compare-2min") == Classroom(preset="compare-2min")
-    same.seeds = [0, 1]
-    assert classroom.compact(same, "compare-2min").preset is None
+    from metacore import presets
 
+    link, plan, _ = _parse("preset=meta-5min&seeds=4", default_plan("episodic"))
+    e = plan.episodes
+    assert (plan.protocol, e.k_shot, e.n_way, e.test_episodes) == ("episodic", 3, 3, 50)
+    assert plan.seeds == (4,) and plan.methods["anil"] == {"meta_episodes": 10}
+    same = presets.get("compare-2min").plan
+    assert classroom.link_query(same, preset="compare-2min") == "preset=compare-2min"
+    import dataclasses
 
-def test_every_setting_of_every_method_has_chinese_help() -> None:
-    from metacore.methods import registry
-    from ui.i18n import strings
-
-    en, zh = strings("en"), strings("zh")
-    missing = []
-    for spec in registry.available():
-        for info in spec.config_cls.fields():
-            keys = [f"setting.{spec.name}.{info.name}", f"setting.{info.name}",
-                    f"setting_alt.{info.name}"]
-            key = next((k for k in keys if en.get(k) == info.help), None)
-            if key is None or zh.get(key, en[key]) == en[key]:
-                missing.append(f"{spec.name}.{info.name}")
-            if zh.get(f"setting_name.{info.name}") is None:
-                missing.append(f"label {info.name}")
-        if en.get(f"method.{spec.name}") != spec.description:
-            missing.append(f"description {spec.name}")
-    assert not missing, missing
+    changed = dataclasses.replace(same, seeds=(0, 1))
+    assert "preset" not in classroom.link_query(changed, preset="compare-2min")
 
 
 # --- the page --------------------------------------------------------------------------
@@ -138,8 +143,9 @@ def test_preset_picker_fills_the_form_and_shows_its_time(home) -> None:
     assert "Estimated" in " ".join(c.value for c in at.caption)
     at.selectbox(key="train_preset").set_value("meta-5min").run()
     assert at.number_input(key="ep_shots").value == 3
-    assert at.number_input(key="ep_meta_episodes").value == 15
-    assert "anil 10" in " ".join(c.value for c in at.caption)  # its own budget, kept
+    # each meta-learner's own number of episodes, in its own settings: what the run uses
+    assert at.number_input(key="cfg_ep_protonet_meta_episodes").value == 15
+    assert at.number_input(key="cfg_ep_anil_meta_episodes").value == 10
 
 
 def test_classroom_link_locks_and_hides(home) -> None:
@@ -172,9 +178,10 @@ def test_explicit_link_and_its_copy(home) -> None:
     assert not at.selectbox(key="train_backbone").disabled  # the link leaves it free
     [query] = [c.value for c in at.code]
     assert "owner" not in query and at.query_params["owner"]
-    cfg, notes = _parse(query)
-    assert not notes and cfg.lock and cfg.methods == ["tfidf-logreg", "linear-probe"]
-    assert cfg.seeds == [0, 1, 2] and cfg.configs == {"linear-probe": {"c": 2.5}}
+    link, plan, notes = _parse(query)
+    assert not notes and link.lock and list(plan.methods) == ["tfidf-logreg", "linear-probe"]
+    assert plan.seeds == (0, 1, 2) and plan.methods == {"tfidf-logreg": {},
+                                                        "linear-probe": {"c": 2.5}}
 
 
 def test_invalid_parameters_show_a_note_not_a_traceback(home) -> None:
@@ -202,7 +209,8 @@ def test_train_page_in_chinese(home) -> None:
     at = _open(home, {"lang": "zh"})
     assert at.title[0].value == "训练与比较"
     assert at.button(key="train_start").label == "开始比较"
-    assert at.multiselect(key="train_methods").label == "方法"
+    # widgets whose options are words of the language carry it in their key (ui.i18n.lkey)
+    assert at.multiselect(key="train_methods__zh").label == "方法"
     assert "学习率" not in at.number_input(key="cfg_linear-probe_c").label
     assert "正则化" in at.number_input(key="cfg_linear-probe_c").help
     # AppTest formats options outside the page's run (in English), so no widget is changed in

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.conftest import train_form
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -66,15 +68,21 @@ def test_picked_classes_must_not_overlap(at) -> None:
     assert at.button(key="ep_start").disabled
 
 
-def test_tiny_episodic_run_reaches_results(at) -> None:
-    from ui.comparison import Choice
-    from ui.episodic_plan import EpisodicChoice
+def test_tiny_episodic_run_reaches_results(home) -> None:
+    from streamlit.testing.v1 import AppTest
 
-    at.session_state["train_choice"] = Choice(methods=["linear-probe"], backbone="tiny")
-    at.session_state["episodic_choice"] = EpisodicChoice(
-        methods=["nearest-centroid", "protonet"], k_shot=2, n_query=2, meta_episodes=2,
-        test_episodes=10, configs={"protonet": {"val_episodes": 1, "max_length": 16}})
-    _episodic(at)
+    from metacore.plan import EpisodeShape
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["train_form"] = train_form(
+        "episodic", methods={"nearest-centroid": {}, "protonet": {
+            "val_episodes": 1, "max_length": 16, "meta_episodes": 2}}, backbone="tiny",
+        episodes=EpisodeShape(n_way=3, k_shot=2, n_query=2, test_episodes=10))
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    _clean(at)
+    assert at.segmented_control(key="train_protocol").value == "episodic"
+    assert at.number_input(key="cfg_ep_protonet_meta_episodes").value == 2
     at.button(key="ep_start").click().run()
     _clean(at)
     assert len(at.session_state["comparison"]) == 2
@@ -95,11 +103,12 @@ def test_tiny_episodic_run_reaches_results(at) -> None:
     assert all(s.key != "results_true" for s in at.selectbox)  # no texts kept per query
 
 
-def test_plan_reads_a_split_column_and_builds_specs() -> None:
+def test_plan_reads_a_split_column_and_builds_the_plan() -> None:
     import pandas as pd
 
+    from metacore.plan import EpisodeShape
+    from metacore.plan.command import to_command
     from ui import episodic_plan
-    from ui.episodic_plan import EpisodicChoice
 
     parts = {"a": "meta_train", "b": "meta_train", "c": "meta_val", "d": "meta_test",
              "e": "meta_test"}
@@ -107,16 +116,19 @@ def test_plan_reads_a_split_column_and_builds_specs() -> None:
                           for c, p in parts.items() for i in range(6)])
     assert episodic_plan.column_split_usable(frame)
     assert not episodic_plan.column_split_usable(frame.assign(split="train"))
-    ep = EpisodicChoice(methods=["protonet"], n_way=2, k_shot=2, n_query=2, split="column",
-                        configs={"protonet": {"n_way": 9, "lr": 1e-4}})
-    split, findings = episodic_plan.feasibility(ep, frame)
+    form = train_form("episodic", split_kind="column", methods={"protonet": {"lr": 1e-4}},
+                      backbone="tiny", device="cpu",
+                      episodes=EpisodeShape(n_way=2, k_shot=2, n_query=2))
+    split, findings = episodic_plan.feasibility(form, frame)
     assert split.novel == ("d", "e") and not [f for f in findings if f.level == "error"]
-    [spec] = episodic_plan.build_specs({"path": "x.csv"}, ep, backbone="tiny",
-                                       allow_download=False, device="cpu")
-    assert spec.classes_split == "column" and spec.method_config == {"lr": 1e-4}
-    assert "--classes-split column" in spec.to_command()
-    ep.k_shot = 5  # 6 texts per class < 5 + 2
-    errors = [f.message for f in episodic_plan.feasibility(ep, frame)[1] if f.level == "error"]
+    data = {"path": "x.csv", "test_size": 0.2, "val_size": 0.1, "use_split_column": True}
+    plan = form.to_run(data)
+    assert plan.data.classes_split == "column" and plan.methods == {"protonet": {"lr": 1e-4}}
+    assert plan.method_settings(plan.runs()[0])["n_way"] == 2  # the shape, for every method
+    assert "--classes-split column" in to_command(plan)
+    form.update(episodes=EpisodeShape(n_way=2, k_shot=5, n_query=2))  # 6 per class < 5 + 2
+    errors = [f.message for f in episodic_plan.feasibility(form, frame)[1]
+              if f.level == "error"]
     assert any("lower K shots or Q queries" in m for m in errors), errors
 
 

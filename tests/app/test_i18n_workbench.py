@@ -88,14 +88,15 @@ def test_sidebar_switch(home) -> None:
     at.run()
     _clean(at)
     assert at.title[0].value == "Data"
-    assert at.radio(key="data_source").value == "Bundled sample"
+    assert at.radio(key="data_source").value == "sample"
     switch = at.button_group(key="lang_sidebar")
     assert switch.value in ("en", ["en"])
     switch.set_value("zh").run()
     _clean(at)
     assert at.session_state["lang"] == "zh"
     assert at.title[0].value == "数据"
-    assert at.radio(key="data_source").value == "内置样例"
+    source = at.radio(key="data_source__zh")  # its options are words of the language
+    assert source.value == "sample" and "内置样例" in source.options
     assert at.metric[0].label == "样本数"
     at.switch_page("app_pages/history.py").run()  # the choice follows to the next page
     _clean(at)
@@ -117,11 +118,15 @@ def test_session_language(home) -> None:
 def test_switching_language_keeps_the_data_source(home) -> None:
     at = _app(home)
     at.run()
-    at.radio(key="data_source").set_value("Upload a file").run()
+    at.radio(key="data_source").set_value("upload").run()
     at.session_state["lang"] = "zh"
     at.run()
     _clean(at)
-    assert at.radio(key="data_source").value == "上传文件"
+    assert at.radio(key="data_source__zh").value == "upload"
+    at.session_state["lang"] = "en"  # and back, any number of times
+    at.run()
+    _clean(at)
+    assert at.radio(key="data_source").value == "upload"
 
 
 def test_teaching_switch_and_sidebar_switch_agree(home) -> None:
@@ -164,7 +169,7 @@ def test_a_bad_upload_is_explained_in_chinese(home) -> None:
     at.run()
     at.session_state["dataset"] = {**at.session_state["dataset"], "kind": "upload",
                                    "path": str(bad), "name": "bad.csv"}
-    at.radio(key="data_source").set_value("上传文件").run()
+    at.radio(key="data_source__zh").set_value("upload").run()
     _clean(at)
     assert at.error[0].value.startswith("所有行的标签都相同（'a'）")
 
@@ -174,9 +179,9 @@ def _engine_findings() -> list[Finding]:
     import pandas as pd
 
     from metacore.data.dataset import TextSet
-    from metacore.data.loading import _too_large
+    from metacore.data.readers.encoding import too_large
 
-    out: list[Finding] = [_too_large(3 * 1024**2, Limits(max_file_bytes=1024**2))]
+    out: list[Finding] = [too_large(3 * 1024**2, Limits(max_file_bytes=1024**2))]
     frame = pd.DataFrame({"text": ["x" * 50, "b", "c", "d"], "label": ["a", "b", "c", "c"]},
                          index=[2, 3, 4, 5])
     out += check_and_clean(frame, Limits(max_text_chars=10, max_classes=2))[1]
@@ -198,10 +203,11 @@ def _engine_findings() -> list[Finding]:
 
 
 def test_every_finding_code_is_translated() -> None:
+    """Every finding the engine makes says its sentence in Chinese, by code, in full."""
     import sys
 
-    from ui import translate
-    from ui.i18n import strings
+    from metacore.messages import catalog
+    from ui.i18n import say
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
     from corpus import BAD, CASES
@@ -209,33 +215,32 @@ def test_every_finding_code_is_translated() -> None:
     findings = _engine_findings()
     for case in CASES:
         findings += validate(load_dataset(BAD / case.name, **case.load), k_shot=case.k_shot or 8)
-    codes = {f.code for f in findings}
-    assert set(translate.PATTERNS) <= codes, sorted(set(translate.PATTERNS) - codes)
-    zh = strings("zh")
+    codes = {k.split(".")[1].split("-")[0] for k in catalog("en") if k.startswith("finding.")}
+    assert codes <= {f.code for f in findings}, sorted(codes - {f.code for f in findings})
+    zh = catalog("zh")
     for finding in findings:
-        text = translate.finding_message(finding, lang="zh")
+        assert finding.as_message().code in zh, finding.as_message().code
+        text = say(finding, lang="zh")
         assert text != finding.message and CJK.search(text), (finding.code, finding.message)
         assert "{" not in text.replace('{"', ""), text
-        assert translate.finding_message(finding, lang="en") == finding.message
-        for key, _ in translate.PATTERNS[finding.code]:
-            assert key in zh and key in strings("en"), key
+        english = say(finding, lang="en")  # the engine's sentence, but the form's words for
+        assert english == finding.message or "hint" in finding.params, english  # a flag
 
 
-def test_findings_fall_back_to_the_engine_sentence() -> None:
-    from ui import translate
+def test_findings_written_as_sentences_are_shown_as_they_are() -> None:
+    from ui.i18n import say
 
-    unknown = Finding("warning", "brand_new_code", "Something new happened.")
-    assert translate.finding_message(unknown, lang="zh") == unknown.message
-    reworded = Finding("warning", "missing_labels", "Some rows lack labels, in other words.")
-    assert translate.finding_message(reworded, lang="zh") == reworded.message
-    known = Finding("warning", "missing_labels", "3 rows have no label and will not be used; "
-                    "fill in the missing labels if those rows matter.", (4, 5, 9), 3)
-    assert translate.finding_message(known, lang="zh").startswith("3 行没有标签")
+    written = Finding("warning", "brand_new_code", "Something new happened.")
+    assert say(written, lang="zh") == written.message == "Something new happened."
+    stored = Finding.from_dict({"level": "warning", "code": "missing_labels",
+                                "message": "3 rows have no label.", "rows": [4], "count": 3})
+    assert say(stored, lang="zh") == "3 rows have no label."  # an old result: no parameters
+    known = Finding("warning", "missing_labels", {"n": 3}, (4, 5, 9), 3)
+    assert say(known, lang="zh").startswith("3 行没有标签")
 
 
 def test_figure_words_follow_the_language() -> None:
-    from ui.i18n import strings
-    from ui.translate import figure_labels
+    from ui.i18n import figure_labels, strings
 
     for lang in ("en", "zh"):
         assert all(f"figure.{k}" in strings(lang) for k in figures.LABELS)
@@ -259,12 +264,16 @@ def test_unseen_class_feasibility_findings_in_chinese(monkeypatch) -> None:
     from ui import episodic_plan
 
     frame = pd.read_csv(Path(APP).parent / "sample_data" / "support_intents_en.csv")
-    choice = episodic_plan.EpisodicChoice(methods=["protonet"], n_way=3, k_shot=30,
-                                          n_query=10, split="random")
+    from metacore.plan import EpisodeShape
+    from tests.app.conftest import train_form
+
+    choice = train_form("episodic", split_kind="random", methods=["protonet"],
+                        episodes=EpisodeShape(n_way=3, k_shot=30, n_query=10))
     monkeypatch.setattr(ui.i18n, "language", lambda: "zh")
     _, findings = episodic_plan.feasibility(choice, frame)
     assert findings and all(f.level == "error" for f in findings)
     assert all(CJK.search(f.message) and "fewer than" not in f.message for f in findings)
+    assert all("--" not in f.message for f in findings)  # the form's words, not the flags
     monkeypatch.setattr(ui.i18n, "language", lambda: "en")
     _, findings = episodic_plan.feasibility(choice, frame)
     assert all(not CJK.search(f.message) for f in findings), [f.message for f in findings]

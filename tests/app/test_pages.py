@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.conftest import train_form
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_intents_en.csv"
 
@@ -26,7 +28,7 @@ def _clean(at) -> None:
 
 def test_data_page_defaults_to_sample(at) -> None:
     _clean(at)
-    assert at.radio(key="data_source").value == "Bundled sample"
+    assert at.radio(key="data_source").value == "sample"
     assert at.selectbox(key="data_sample").value == "support_intents_en.csv"
     assert at.slider(key="data_test_size").value == 0.2
     assert not at.error
@@ -45,15 +47,17 @@ def test_bad_upload_shows_message_not_traceback(at, home) -> None:
     bad.write_text("text,label\nonly one,a\n", encoding="utf-8")
     at.session_state["dataset"] = {**at.session_state["dataset"], "kind": "upload",
                                    "path": str(bad), "name": "bad.csv"}
-    at.radio(key="data_source").set_value("Upload a file").run()
+    at.radio(key="data_source").set_value("upload").run()
     _clean(at)
-    assert at.error or at.warning  # the findings are shown as messages
+    # the finding itself, in its sentence, with the row it is about: not a traceback
+    assert any("Every row has the same label ('a')" in e.value for e in at.error), \
+        [e.value for e in at.error]
 
 
 def test_train_page_widgets(at) -> None:
     at.switch_page("app_pages/train.py").run()
     _clean(at)
-    assert at.selectbox(key="train_backbone").value.startswith("Bundled MiniLM")
+    assert at.selectbox(key="train_backbone").value == "minilm"  # an id, shown as its label
     assert "linear-probe" in at.multiselect(key="train_methods").value
     assert at.number_input(key="train_shots").value == 8
     assert at.button(key="train_start")
@@ -89,10 +93,8 @@ def _wait_for(at, key: str, seconds: float = 120) -> None:
 
 
 def test_comparison_reaches_results_playground_history(at) -> None:
-    from ui.comparison import Choice
-
-    at.session_state["train_choice"] = Choice(methods=["tfidf-logreg", "linear-probe"],
-                                              backbone="tiny", shots=4)
+    at.session_state["train_form"] = train_form(methods=["tfidf-logreg", "linear-probe"],
+                                                backbone="tiny", shots=(4,))
     at.switch_page("app_pages/train.py").run()
     at.button(key="train_start").click().run()
     _clean(at)
@@ -147,10 +149,8 @@ def test_data_choice_survives_a_reload(at, home) -> None:
 def test_reload_finds_a_running_comparison_again(at) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from ui.comparison import Choice
-
-    at.session_state["train_choice"] = Choice(methods=["tfidf-logreg"], backbone="tiny",
-                                              shots=4)
+    at.session_state["train_form"] = train_form(methods=["tfidf-logreg"], backbone="tiny",
+                                                shots=(4,))
     at.switch_page("app_pages/train.py").run()
     at.button(key="train_start").click().run()
     run_ids = list(at.session_state["comparison"])

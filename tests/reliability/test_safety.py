@@ -136,7 +136,7 @@ def test_hostile_text_and_label_are_never_html_in_the_app(tmp_path, monkeypatch)
     """Upload them, look at the data, train on them, open Results and History."""
     from streamlit.testing.v1 import AppTest
 
-    from ui.comparison import Choice
+    from tests.app.conftest import train_form
 
     monkeypatch.setenv("METACORE_HOME", str(tmp_path / "home"))
     rows = [f"{XSS_TEXT} number {i},{XSS_LABEL}" for i in range(6)]
@@ -144,12 +144,12 @@ def test_hostile_text_and_label_are_never_html_in_the_app(tmp_path, monkeypatch)
     raw = ("text,label\n" + "\n".join(rows) + "\n").encode()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.radio(key="data_source").set_value("Upload a file").run()
+    at.radio(key="data_source").set_value("upload").run()
     at.file_uploader(key="data_upload").set_value(("xss.csv", raw, "text/csv")).run()
     _no_html(at)
     preview = at.dataframe[0].value
     assert XSS_TEXT + " number 0" in set(preview["text"]) and XSS_LABEL in set(preview["label"])
-    at.session_state["train_choice"] = Choice(methods=["tfidf-logreg"], shots=4)
+    at.session_state["train_form"] = train_form(methods=["tfidf-logreg"], shots=(4,))
     at.switch_page("app_pages/train.py").run()
     at.button(key="train_start").click().run()
     run_id = at.session_state["comparison"][0]
@@ -282,13 +282,13 @@ def test_allowed_dirs_come_from_the_operator(tmp_path) -> None:
 def test_the_app_refuses_a_folder_outside_and_queues_nothing(tmp_path, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from ui.comparison import Choice
+    from tests.app.conftest import train_form
 
     monkeypatch.setenv("METACORE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("METACORE_ALLOW_DOWNLOAD", raising=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.session_state["train_choice"] = Choice(methods=["linear-probe"], backbone="/etc",
-                                              allow_download=True)
+    at.session_state["train_form"] = train_form(methods=["linear-probe"], backbone="/etc",
+                                                allow_download=True)
     at.run()
     at.switch_page("app_pages/train.py").run()
     assert at.text_input(key="train_backbone_id").value == "/etc"

@@ -115,3 +115,13 @@ def figure_labels(lang: str | None = None) -> dict[str, str]:
     from metacore.reporting import figures  # here: it imports plotly, which labels never need
 
     return {key: t(f"figure.{key}", lang=lang) for key in figures.LABELS}
+
+
+def lkey(key: str) -> str:
+    """A widget key that changes with the language, for widgets whose options are shown in
+    it (select boxes, multiselects, radios, segmented controls with a translated
+    ``format_func``): the browser keeps a choice by its label, so after a switch of language
+    a widget under the old key would hand back the old label as if it were a value. The
+    page's own state holds the choice and gives it to the new widget as its default."""
+    lang = language()
+    return key if lang == DEFAULT else f"{key}__{lang}"
