@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from metacore.backbones.base import BackboneError
+from metacore.messages import msg
 
 MODEL_DIRS_ENV = "METACORE_MODEL_DIRS"
 ALLOW_DOWNLOAD_ENV = "METACORE_ALLOW_DOWNLOAD"
@@ -88,15 +89,13 @@ def check_backbone_spec(
         _check_folder(inner, allowed_dirs)
         return spec
     if not _HUB_ID.match(inner) or ".." in inner:
-        raise BackboneError(f"{inner!r} is neither a Hugging Face model id (like "
-                            "'BAAI/bge-small-zh-v1.5') nor an allowed model folder.")
+        raise BackboneError("backbone.not_an_id", spec=inner)
     if allow_download and not permitted:
-        raise BackboneError("Downloading models is turned off on this server; its operator can "
-                            f"turn it on with {ALLOW_DOWNLOAD_ENV}=1.")
+        raise BackboneError("backbone.downloads_off", env=ALLOW_DOWNLOAD_ENV)
     if not (allow_download and permitted) and not in_local_cache(inner):
-        hint = "tick 'Allow downloading'" if permitted else \
-            f"ask the operator to download it or to set {ALLOW_DOWNLOAD_ENV}=1"
-        raise BackboneError(f"The model {inner!r} is not in this server's model cache; {hint}.")
+        raise BackboneError("backbone.not_cached", model=inner, env=ALLOW_DOWNLOAD_ENV,
+                            hint=msg("backbone.hint_tick" if permitted else "backbone.hint_ask",
+                                     env=ALLOW_DOWNLOAD_ENV))
     return spec
 
 
@@ -135,5 +134,4 @@ def _check_folder(spec: str, allowed_dirs: Iterable[str | Path]) -> None:
             if real == root or root in real.parents:
                 return
     # Do not say whether the folder exists: that would let users probe the server's disk.
-    raise BackboneError(f"The model folder {spec!r} is not in a folder this server allows; its "
-                        f"operator lists those in {MODEL_DIRS_ENV}.")
+    raise BackboneError("backbone.folder_not_allowed", folder=spec, env=MODEL_DIRS_ENV)

@@ -10,12 +10,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from metacore.messages import MessageError
 from metacore.training.batching import collate
 from metacore.training.device import autocast
 
 
-class BackboneError(ValueError):
-    """A backbone cannot be loaded; the message is one sentence for the user."""
+class BackboneError(MessageError):
+    """A backbone cannot be loaded; its coded message is one sentence for the user."""
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

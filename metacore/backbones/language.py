@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from metacore.backbones.base import Backbone
 from metacore.backbones.loading import MULTILINGUAL_HINT
+from metacore.messages import Message, msg
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _LETTER = re.compile(r"\w")
@@ -34,18 +35,13 @@ def language_stats(backbone: Backbone, texts: Sequence[str], sample: int = 300) 
     return {"unknown_token_share": unk_share, "cjk_share": cjk_share, "cjk_vocab": cjk_vocab}
 
 
-def language_fit(backbone: Backbone, texts: Sequence[str]) -> tuple[dict, str | None]:
-    """The measured stats and, when the backbone reads the texts poorly, a warning sentence."""
+def language_fit(backbone: Backbone, texts: Sequence[str]) -> tuple[dict, Message | None]:
+    """The measured stats and, when the backbone reads the texts poorly, a warning."""
     stats = language_stats(backbone, texts)
     if stats["unknown_token_share"] > 0.10:
         pct = round(100 * stats["unknown_token_share"])
-        return stats, (
-            f"{pct}% of the tokens in these texts are unknown to the backbone {backbone.name!r}, "
-            f"so it cannot read them well; try a multilingual model such as {MULTILINGUAL_HINT}."
-        )
+        return stats, msg("backbone.unknown_tokens", pct=pct, name=backbone.name,
+                          hint=MULTILINGUAL_HINT)
     if stats["cjk_share"] > 0.3 and stats["cjk_vocab"] < 3000:
-        return stats, (
-            f"Most of these texts are Chinese, Japanese or Korean but the backbone "
-            f"{backbone.name!r} was trained on English; try {MULTILINGUAL_HINT}."
-        )
+        return stats, msg("backbone.english_only", name=backbone.name, hint=MULTILINGUAL_HINT)
     return stats, None

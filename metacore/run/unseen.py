@@ -27,6 +27,7 @@ from metacore.data.episodes import (
     resolve_class_split,
     sample_episodes,
 )
+from metacore.messages import msg
 from metacore.plan import ExperimentPlan, PlannedRun
 from metacore.training.events import StepEnded
 
@@ -64,9 +65,9 @@ class UnseenProtocol:
         everything = TextSet(tuple(loaded.frame["text"]), tuple(loaded.frame["label"]))
         novel = split.part(everything, "novel")
         errors = episode_findings(novel, n_way=e.n_way, k_shot=e.k_shot, n_query=e.n_query,
-                                  part="the novel classes")
+                                  part=msg("term.part.novel_classes"))
         if errors:
-            raise DataError(errors[0].message)
+            raise DataError(errors[0].as_message())
         episodes = sample_episodes(novel, e.n_way, e.k_shot, e.n_query, e.test_episodes,
                                    seed=seeds.derive(run.seed, "test_episodes"))
         return EpisodicData(split, split.part(everything, "meta_train"),

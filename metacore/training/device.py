@@ -23,12 +23,14 @@ def resolve_device(name: str = "auto") -> torch.device:
         if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
+    from metacore.messages import MessageError
+
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("A CUDA GPU was requested but none is available; use --device cpu.")
+        raise MessageError("device.no_cuda")
     if name == "mps" and not _mps_available():
-        raise ValueError("Apple MPS was requested but is not available; use --device cpu.")
+        raise MessageError("device.no_mps")
     if name not in {"cpu", "mps"} and not name.startswith("cuda"):
-        raise ValueError(f"Unknown device {name!r}; use auto, cpu, cuda or mps.")
+        raise MessageError("device.unknown", name=name)
     return torch.device(name)
 
 
