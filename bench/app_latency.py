@@ -9,9 +9,9 @@ comparison (linear-probe + protonet + full-finetune, bundled MiniLM, K=8, seed 0
    Train & compare; the runs must still complete and be found, then Results as above.
 
 A screenshot of the live curves is taken mid-run (docs/screenshots/train_live.png). With
-``--breakdown`` the same three runs are also timed through ``metacore.api`` alone, phase by
-phase (backbone load, training incl. embedding, prediction, projection). Prints the times and
-writes bench/results/app_latency.json with the load average before and after.
+``--breakdown`` the same three runs are also timed through the runner (``metacore.run``)
+alone, phase by phase (backbone load, training incl. embedding, prediction, projection). Prints
+the times and writes bench/results/app_latency.json with the load average before and after.
 
     python bench/app_latency.py [--breakdown] [--no-screenshot]
 """
@@ -191,27 +191,35 @@ def browser_passes(screenshot: Path | None) -> dict[str, dict]:
     return out
 
 
+# The phases' names in bench/results/app_latency.json, from before phases were coded messages.
+PHASE_NAMES = {"loading_backbone": "loading backbone", "meta_training": "meta-training"}
+
+
 def breakdown() -> dict[str, dict[str, float]]:
-    """The same runs through metacore.api alone, seconds per phase (PhaseChanged events)."""
-    from metacore.api import RunSpec, prepare_data, run_experiment
+    """The same runs through the runner alone, seconds per phase (PhaseChanged events)."""
     from metacore.backbones import load_backbone
+    from metacore.plan import DataSource, ExperimentPlan
+    from metacore.run import prepare, run
     from metacore.training.events import PhaseChanged, RunEnded
 
     t0 = time.perf_counter()
     backbone = load_backbone("minilm")
     out: dict[str, dict[str, float]] = {"backbone": {"load_s": time.perf_counter() - t0}}
     data = str(ROOT / "sample_data" / SAMPLE)
-    prepared = prepare_data(RunSpec(data=data, method=METHODS[0], shots=8, seed=0))
-    for method in METHODS:
+    plan = ExperimentPlan(methods={m: {} for m in METHODS}, data=DataSource(path=data),
+                          shots=(8,), seeds=(0,))
+    prepared = prepare(plan)
+    for one in plan.runs():
+        method = one.method
         marks: list[tuple[str, float]] = []
 
         def mark(event, marks=marks) -> None:
             if isinstance(event, PhaseChanged | RunEnded):
-                marks.append((getattr(event, "phase", "end"), time.perf_counter()))
+                name = getattr(event, "phase", "end")
+                marks.append((PHASE_NAMES.get(name, name), time.perf_counter()))
 
         start = time.perf_counter()
-        result = run_experiment(RunSpec(data=data, method=method, shots=8, seed=0),
-                                prepared=prepared, backbone=backbone, callbacks=[mark])
+        result = run(plan, one, prepared=prepared, backbone=backbone, callbacks=[mark])
         phases: dict[str, float] = {}
         for (name, at), (_, nxt) in zip(marks, marks[1:], strict=False):
             phases[name] = phases.get(name, 0.0) + nxt - at
@@ -229,7 +237,7 @@ def breakdown() -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--breakdown", action="store_true",
-                        help="also time each phase through metacore.api (no browser)")
+                        help="also time each phase through the runner (no browser)")
     parser.add_argument("--no-screenshot", action="store_true")
     args = parser.parse_args()
     load_before = os.getloadavg()

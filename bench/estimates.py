@@ -6,7 +6,8 @@
 For each dataset, measures the backbone's speed once (``metacore.estimate.calibrate``, as the
 app does), then runs each method (seed 0) and prints estimated seconds, measured seconds
 (the run's train + predict time) and their ratio. Writes bench/results/estimates-<data>.json.
-``metacore.estimate.OVERHEAD`` holds the per-method factors fitted from this output.
+Each method's ``cost_factor`` (in its own file, ``metacore/methods/``) is fitted from this
+output.
 """
 
 from __future__ import annotations
@@ -31,16 +32,19 @@ def main() -> None:
     p.add_argument("--tag", default="", help="suffix of the JSON file name")
     args = p.parse_args()
 
-    from metacore.api import RunSpec, prepare_data, run_experiment
     from metacore.backbones import load_backbone
     from metacore.estimate import calibrate, estimate_seconds
+    from metacore.methods.costs import DataSizes
+    from metacore.plan import DataSource, ExperimentPlan
+    from metacore.run import prepare, run
 
     backbone = load_backbone("minilm")
     rows = []
     for name in args.datasets:
-        base = RunSpec(data=dataset_path(name), method="tfidf-logreg", shots=args.shots,
-                       seed=0)
-        prepared = cap_test(prepare_data(base), args.test_cap)
+        plan = ExperimentPlan(methods={m: {} for m in args.methods},
+                              data=DataSource(path=dataset_path(name)), shots=(args.shots,),
+                              seeds=(0,))
+        prepared = cap_test(prepare(plan), args.test_cap)
         t0 = time.perf_counter()
         speed = calibrate(backbone, prepared.train.texts)
         calib_s = time.perf_counter() - t0
@@ -48,11 +52,11 @@ def main() -> None:
                  "n_val": len(prepared.val) if prepared.val else 0,
                  "n_classes": len(prepared.train.classes)}
         print(f"{name}: {sizes}, speed {speed.to_dict()} (calibration {calib_s:.1f} s)")
-        for method in args.methods:
+        for one in plan.runs():
+            method = one.method
             wait_if_paused()
-            est = estimate_seconds(method, {}, speed, **sizes)
-            result = run_experiment(RunSpec(**{**base.to_dict(), "method": method}),
-                                    prepared=prepared, backbone=backbone)
+            est = estimate_seconds(method, {}, speed, DataSizes(**sizes))
+            result = run(plan, one, prepared=prepared, backbone=backbone)
             measured = result.timing.get("train_s", 0) + result.timing.get("predict_s", 0)
             rows.append({"dataset": name, "method": method, "estimate_s": est,
                          "measured_s": measured, "ratio": measured / est if est else None,

@@ -22,8 +22,10 @@ LOAD_BEFORE = os.getloadavg()[0]
 def run(args: argparse.Namespace) -> dict:
     """Every (dataset, seed, method) run; the JSON is rewritten after each row, so a long
     benchmark that is stopped keeps what it measured."""
-    from metacore.api import RunSpec, prepare_data, run_experiment
     from metacore.backbones import load_backbone
+    from metacore.plan import DataSource, ExperimentPlan
+    from metacore.run import prepare
+    from metacore.run import run as run_one
 
     backbone = load_backbone(args.backbone)
     rows: list[dict] = []
@@ -35,14 +37,16 @@ def run(args: argparse.Namespace) -> dict:
 
     for name in args.datasets:
         for seed in args.seeds:
-            base = RunSpec(data=dataset_path(name), method="tfidf-logreg", shots=args.shots,
-                           seed=seed, backbone=args.backbone)
-            prepared = cap_test(prepare_data(base), args.test_cap)
-            for method in args.methods:
-                spec = RunSpec(**{**base.to_dict(), "method": method})
+            # every method of one data seed on the same split and K-shot sample
+            plan = ExperimentPlan(methods={m: {} for m in args.methods},
+                                  data=DataSource(path=dataset_path(name)), shots=(args.shots,),
+                                  seeds=(seed,), backbone=args.backbone)
+            prepared = cap_test(prepare(plan), args.test_cap)
+            for one in plan.runs():
+                method = one.method
                 wait_if_paused()
                 t0 = time.perf_counter()
-                result = run_experiment(spec, prepared=prepared, backbone=backbone)
+                result = run_one(plan, one, prepared=prepared, backbone=backbone)
                 rows.append({"dataset": name, "seed": seed, "method": method,
                              "status": result.status, "error": result.error,
                              "accuracy": result.metrics.get("accuracy"),

@@ -12,6 +12,7 @@ bench/results/unseen.json. ``linear-probe`` is fitted on each episode's support 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -43,24 +44,27 @@ def main() -> None:
     p.add_argument("--tag", default="", help="suffix of the JSON file name")
     args = p.parse_args()
     from metacore.backbones import load_backbone
-    from metacore.episodic import EpisodicSpec, prepare_episodic, run_episodic
     from metacore.methods import registry
+    from metacore.plan import DataSource, EpisodeShape, ExperimentPlan
+    from metacore.run import prepare, run
 
     backbone = load_backbone("minilm")
     rows = []
     for shots in args.shots:
-        base = EpisodicSpec(data=dataset_path(args.data), method="nearest-centroid",
-                            n_way=args.ways, k_shot=shots, n_query=args.queries,
-                            test_episodes=args.test_episodes, seed=args.seed)
-        data = prepare_episodic(base)
+        base = ExperimentPlan(
+            methods={"nearest-centroid": {}}, protocol="episodic",
+            data=DataSource(path=dataset_path(args.data)), seeds=(args.seed,),
+            episodes=EpisodeShape(n_way=args.ways, k_shot=shots, n_query=args.queries,
+                                  test_episodes=args.test_episodes))
+        data = prepare(base)  # the same test episodes for every method
         for name in args.methods:
             config = dict(METHODS.get(name, {}))
             if registry.get(name).episodic:  # meta-training episodes: the method's own queries
                 config["n_query"] = args.train_queries
-            spec = EpisodicSpec(**{**base.to_dict(), "method": name, "method_config": config})
+            plan = dataclasses.replace(base, methods={name: config})
             wait_if_paused()
             t0 = time.perf_counter()
-            r = run_episodic(spec, data=data, backbone=backbone)
+            r = run(plan, prepared=data, backbone=backbone)
             m = r.metrics
             rows.append({"method": name, "shots": shots, "status": r.status, "error": r.error,
                          **{k: m.get(k) for k in ("accuracy_mean", "accuracy_ci95",

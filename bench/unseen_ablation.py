@@ -18,6 +18,7 @@ Writes bench/results/unseen-ablation-<method>-<shots>shot.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 from common import dataset_path, machine, write_json
@@ -35,19 +36,24 @@ def main() -> None:
                    help="method settings (as metacore run --set)")
     args = p.parse_args()
     from metacore.backbones import load_backbone
-    from metacore.episodic import EpisodicSpec, prepare_episodic, run_episodic
+    from metacore.plan import DataSource, EpisodeShape, ExperimentPlan
+    from metacore.run import prepare, run
 
     config = dict(item.split("=", 1) for item in args.set)  # typed by the method's config
     backbone = load_backbone("minilm")
-    base = EpisodicSpec(data=dataset_path(args.data), method=args.method, n_way=args.ways,
-                        k_shot=args.shots, n_query=15, test_episodes=args.episodes, seed=0)
-    data = prepare_episodic(base)
+    shape = EpisodeShape(n_way=args.ways, k_shot=args.shots, n_query=15,
+                         test_episodes=args.episodes)
+    base = ExperimentPlan(methods={args.method: {}}, protocol="episodic",
+                          data=DataSource(path=dataset_path(args.data)), episodes=shape,
+                          seeds=(0,))
+    data = prepare(base)
     rows = {}
     name = f"unseen-ablation-{args.method}-{args.shots}shot{'-references' * args.references_only}"
     for label, method in (("nearest-centroid", "nearest-centroid"),
                           ("unnormalised prototypes", "protonet")):
-        spec = EpisodicSpec(**{**base.to_dict(), "method": method, "meta_train_episodes": 0})
-        r = run_episodic(spec, data=data, backbone=backbone)
+        plan = dataclasses.replace(base, methods={method: {}},
+                                   episodes=dataclasses.replace(shape, meta_episodes=0))
+        r = run(plan, prepared=data, backbone=backbone)
         rows[label] = {"status": r.status, "accuracy_mean": r.metrics.get("accuracy_mean")}
         print(f"{label}: {100 * r.metrics['accuracy_mean']:.1f} % on the same episodes",
               flush=True)
@@ -57,10 +63,10 @@ def main() -> None:
             break
         # trace every test episode; meta-training episodes use the method's own 5 queries
         settings = {**config, "trace_episodes": args.episodes, "n_query": 5}
-        spec = EpisodicSpec(**{**base.to_dict(), "meta_train_episodes": meta,
-                               "method_config": settings})
+        plan = dataclasses.replace(base, methods={args.method: settings},
+                                   episodes=dataclasses.replace(shape, meta_episodes=meta))
         t0 = time.perf_counter()
-        r = run_episodic(spec, data=data, backbone=backbone)
+        r = run(plan, prepared=data, backbone=backbone)
         rows[label] = {"status": r.status, "error": r.error,
                        "accuracy_mean": r.metrics.get("accuracy_mean"),
                        "inner_loop": r.inner_loop, "seconds": time.perf_counter() - t0}

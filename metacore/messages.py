@@ -101,19 +101,26 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def catalog(lang: str = ENGLISH) -> dict[str, str]:
-    """Every template of ``lang`` by code (``locale/<lang>.toml`` and ``<lang>.*.toml``)."""
+def read_catalog(folder: Path, lang: str) -> dict[str, str]:
+    """Every string of ``lang`` in ``folder`` by dotted key: ``<lang>.toml`` and the area files
+    ``<lang>.<area>.toml``, merged (TOML tables become dotted keys); a key defined twice is an
+    error. The engine's catalog and the interface's strings (``ui.i18n``) are read alike."""
     out: dict[str, str] = {}
-    for path in [LOCALE / f"{lang}.toml", *sorted(LOCALE.glob(f"{lang}.*.toml"))]:
+    for path in [folder / f"{lang}.toml", *sorted(folder.glob(f"{lang}.*.toml"))]:
         if not path.exists():
             continue
         table = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
         clash = sorted(set(table) & set(out))
         if clash:
-            raise ValueError(f"{path.name} redefines message codes {clash[:5]}")
+            raise ValueError(f"{path.name} redefines {clash[:5]}")
         out.update(table)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def catalog(lang: str = ENGLISH) -> dict[str, str]:
+    """Every template of ``lang`` by code (``locale/<lang>.toml`` and ``<lang>.*.toml``)."""
+    return read_catalog(LOCALE, lang)
 
 
 def languages() -> list[str]:

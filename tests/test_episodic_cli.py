@@ -91,3 +91,41 @@ def test_episodic_saves_a_usable_model_of_the_novel_classes(tmp_path, method):
                                 ctx=RunContext(seed=0))
     assert proba.shape == (2, 2)
     assert list(model.classes) == ["music", "travel"]
+
+
+def test_episodic_methods_of_one_seed_share_the_test_episodes(tmp_path, capsys):
+    """Several methods and seeds: one result each under OUT/<run key>/, the plan in
+    OUT/plan.json, a summary line per run; one seed's methods see the same test episodes."""
+    data = tmp_path / "data.csv"
+    write_csv(data)
+    out = tmp_path / "out"
+    code = main(["episodic", "--data", str(data), "--method", "protonet,nearest-centroid",
+                 "--backbone", "tiny", "--ways", "2", "--shots", "2", "--queries", "3",
+                 "--meta-train-episodes", "2", "--test-episodes", "3", "--seed", "0,1",
+                 "--set", "protonet.val_episodes=1", "--device", "cpu", "--out", str(out),
+                 "--quiet"])
+    assert code == 0
+    keys = [f"{m}-kall-s{s}" for s in (0, 1) for m in ("protonet", "nearest-centroid")]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*keys, "plan.json"])
+    results = {k: json.loads((out / k / "result.json").read_text(encoding="utf-8"))
+               for k in keys}
+    assert all(r["protocol"] == "episodic" and r["status"] == "completed"
+               for r in results.values())
+    for seed in (0, 1):
+        proto, centroid = (results[f"{m}-kall-s{seed}"] for m in ("protonet",
+                                                                   "nearest-centroid"))
+        assert [p["label"] for p in proto["predictions"]] == \
+            [p["label"] for p in centroid["predictions"]]
+        assert [e["classes"] for e in proto["extra"]["episodes"]] == \
+            [e["classes"] for e in centroid["extra"]["episodes"]]
+        assert proto["config"]["method"]["val_episodes"] == 1
+        assert proto["config"]["method"]["meta_episodes"] == 2  # the plan's shape
+        assert f"--seed {seed}" in proto["command"] and "nearest-centroid" not in \
+            proto["command"]
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["protocol"] == "episodic" and plan["episodes"]["k_shot"] == 2
+    stdout = capsys.readouterr().out
+    rows = [line.split() for line in stdout[stdout.index("method "):].splitlines()[1:]]
+    assert [(r[0], r[2], r[4]) for r in rows] == [
+        (m, str(s), "completed") for s in (0, 1) for m in ("protonet", "nearest-centroid")]
+    assert all(r[1] == "2" for r in rows)  # K of the episodes

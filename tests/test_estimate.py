@@ -7,6 +7,7 @@ import torch
 
 from metacore import estimate
 from metacore.methods import registry
+from metacore.methods.costs import DataSizes
 from tests.conftest import make_texts
 
 
@@ -23,19 +24,34 @@ def test_calibrate_measures_once_and_leaves_the_backbone_alone(tiny) -> None:
 
 
 def test_work_follows_the_settings() -> None:
-    sizes = {"n_train": 40, "n_val": 20, "n_test": 100, "n_classes": 5}
-    ft = estimate.work("full-finetune", {"epochs": 10}, **sizes)
+    sizes = DataSizes(n_train=40, n_val=20, n_test=100, n_classes=5)
+    ft = estimate.work("full-finetune", {"epochs": 10}, sizes)
     assert ft.train == 400 and ft.forward == 10 * 20 + 100
-    assert estimate.work("full-finetune", {"epochs": 5}, **sizes).train == 200
-    lp = estimate.work("linear-probe", {}, **sizes)
+    assert estimate.work("full-finetune", {"epochs": 5}, sizes).train == 200
+    lp = estimate.work("linear-probe", {}, sizes)
     assert lp.train == 0 and lp.forward == 140
     speed = estimate.Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
-    assert estimate.estimate_seconds("tfidf-logreg", {}, speed, **sizes) == \
-        estimate.estimate_seconds("tfidf-logreg", {}, None, **sizes)  # no encoder, no speed
+    assert estimate.estimate_seconds("tfidf-logreg", {}, speed, sizes) == \
+        estimate.estimate_seconds("tfidf-logreg", {}, None, sizes)  # no encoder, no speed
     slow = estimate.Speed(forward_s=0.02, train_s=0.06, device="cpu", tokens=16)
     for name in ("full-finetune", "protonet", "maml", "reptile"):
-        fast_s = estimate.estimate_seconds(name, {}, speed, **sizes)
-        assert estimate.estimate_seconds(name, {}, slow, **sizes) > 1.8 * fast_s - 2.0, name
+        fast_s = estimate.estimate_seconds(name, {}, speed, sizes)
+        assert estimate.estimate_seconds(name, {}, slow, sizes) > 1.8 * fast_s - 2.0, name
+
+
+@pytest.mark.parametrize("name", [s.name for s in registry.available()])
+def test_every_method_declares_its_cost(name: str) -> None:
+    """Each method's cost model (``Method.work`` with its ``cost_factor``): more training
+    texts never cost less, and a method without an encoder needs no measured speed."""
+    spec = registry.get(name)
+    speed = estimate.Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
+    small = DataSizes(n_train=20, n_val=10, n_test=50, n_classes=5)
+    large = DataSizes(n_train=200, n_val=10, n_test=50, n_classes=5)
+    seconds = [estimate.estimate_seconds(name, {}, speed, sizes) for sizes in (small, large)]
+    assert 0 < seconds[0] <= seconds[1], seconds
+    assert spec.method_cls.cost_factor > 0
+    if not spec.uses_backbone:
+        assert estimate.estimate_seconds(name, {}, None, small) == seconds[0]
 
 
 @pytest.mark.parametrize("per_class", [4, 8, 30])
@@ -50,8 +66,8 @@ def test_episode_count_matches_what_the_method_runs(tiny, per_class) -> None:
     ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
     method.fit(train, val=None, ctx=ctx)
     full = registry.get("protonet").config_cls.from_dict(config).to_dict()
-    counted = estimate.work("protonet", full, n_train=len(train), n_val=0, n_test=10,
-                            n_classes=4)
+    counted = estimate.work("protonet", full, DataSizes(n_train=len(train), n_val=0, n_test=10,
+                                                        n_classes=4))
     assert counted.episodes == ctx.extras["meta_training"]["episodes"]
 
 
@@ -68,19 +84,40 @@ def test_trainable_estimate_matches_the_fitted_method(tiny, name) -> None:
     method = registry.create(name, config)
     method.fit(train, val=None, ctx=RunContext(backbone=tiny, seed=0, cache=EmbeddingCache()))
     actual = method.parameter_counts()["trainable"]
-    counted = estimate_memory(name, config, tiny, n_classes=3)["trainable_params"]
+    counted = estimate_memory(spec.method_cls, config, tiny, n_classes=3)["trainable_params"]
     assert abs(counted - actual) <= 0.1 * actual, (counted, actual)
 
 
 def test_comparison_counts_the_shared_embedding_cache_once() -> None:
     speed = estimate.Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
-    sizes = {"n_train": 72, "n_val": 35, "n_test": 69, "n_classes": 9}
-    alone = estimate.estimate_seconds("nearest-centroid", {}, speed, **sizes)
+    sizes = DataSizes(n_train=72, n_val=35, n_test=69, n_classes=9)
+    alone = estimate.estimate_seconds("nearest-centroid", {}, speed, sizes)
     both = estimate.estimate_comparison(["linear-probe", "nearest-centroid", "protonet"], {},
-                                        speed, **sizes)
+                                        speed, sizes)
     assert both["linear-probe"] == pytest.approx(alone)
     assert both["nearest-centroid"] < alone / 3
     assert both["protonet"] == pytest.approx(
-        estimate.estimate_seconds("protonet", {}, speed, **sizes))
-    warm = estimate.estimate_comparison(["linear-probe"], {}, speed, cached=True, **sizes)
+        estimate.estimate_seconds("protonet", {}, speed, sizes))
+    warm = estimate.estimate_comparison(["linear-probe"], {}, speed, sizes, cached=True)
     assert warm["linear-probe"] < alone / 3
+    queued = estimate.estimate_comparison(["linear-probe", "tfidf-logreg"], {}, speed, sizes,
+                                          queued=True)
+    assert queued["linear-probe"] == pytest.approx(alone + estimate.QUEUED_RUN_S)
+    assert queued["tfidf-logreg"] == pytest.approx(  # no model of the backbone's to save
+        estimate.estimate_seconds("tfidf-logreg", {}, speed, sizes))
+
+
+def test_runs_of_a_plan_are_estimated_in_queue_order() -> None:
+    """``estimate_runs`` takes a plan's runs: one cache warm-up per queue, not per seed."""
+    from metacore.plan import ExperimentPlan
+
+    speed = estimate.Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
+    sizes = DataSizes(n_train=72, n_val=35, n_test=69, n_classes=9)
+    plan = ExperimentPlan(methods={"linear-probe": {}, "full-finetune": {"epochs": 2}},
+                          seeds=(0, 1))
+    seconds = estimate.estimate_runs(plan.runs(), speed, lambda run: sizes)
+    probe = estimate.estimate_seconds("linear-probe", {}, speed, sizes)
+    tuned = estimate.estimate_seconds("full-finetune", {"epochs": 2}, speed, sizes)
+    assert seconds[0] == pytest.approx(probe) and seconds[2] < probe / 3
+    assert seconds[1] == pytest.approx(tuned) == pytest.approx(seconds[3])
+    assert tuned < estimate.estimate_seconds("full-finetune", {}, speed, sizes)  # 2 < 10

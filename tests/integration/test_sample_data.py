@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from metacore.api import RunSpec, prepare_data, run_experiment
+from metacore.messages import Message
 from metacore.methods import available
+from metacore.plan import DataSource, ExperimentPlan
+from metacore.run import prepare, run
 
 pytestmark = pytest.mark.integration
 
@@ -17,15 +19,19 @@ EN = str(ROOT / "sample_data" / "support_intents_en.csv")
 ZH = str(ROOT / "sample_data" / "finance_news_zh.csv")
 
 
+def plan(data: str, method: str, shots: int, **kwargs) -> ExperimentPlan:
+    return ExperimentPlan(methods={method: {}}, data=DataSource(path=data), shots=(shots,),
+                          seeds=(0,), **kwargs)
+
+
 @pytest.fixture(scope="module")
 def prepared_en():
-    return prepare_data(RunSpec(data=EN, method="tfidf-logreg", shots=8, seed=0))
+    return prepare(plan(EN, "tfidf-logreg", 8))
 
 
 @pytest.mark.parametrize("name", [s.name for s in available()])
 def test_method_beats_chance_on_english_intents(name, prepared_en, minilm):
-    spec = RunSpec(data=EN, method=name, shots=8, seed=0, device="cpu")
-    result = run_experiment(spec, prepared=prepared_en, backbone=minilm)
+    result = run(plan(EN, name, 8, device="cpu"), prepared=prepared_en, backbone=minilm)
     assert result.status == "completed", result.error
     chance = 1 / len(prepared_en.classes)  # 9 classes: 0.11
     assert result.metrics["accuracy"] >= 3 * chance, result.metrics
@@ -34,9 +40,10 @@ def test_method_beats_chance_on_english_intents(name, prepared_en, minilm):
 
 
 def test_chinese_text_works_and_the_english_backbone_says_so(minilm):
-    tfidf = run_experiment(RunSpec(data=ZH, method="tfidf-logreg", shots=16, seed=0))
+    tfidf = run(plan(ZH, "tfidf-logreg", 16))
     assert tfidf.metrics["accuracy"] > 0.5  # 3 classes: chance 0.33
-    probe = run_experiment(RunSpec(data=ZH, method="linear-probe", shots=16, seed=0),
-                           backbone=minilm)
+    probe = run(plan(ZH, "linear-probe", 16), backbone=minilm)
     assert any("multilingual" in w for w in probe.warnings)
+    assert any(m["level"] == "warning" and "multilingual" in str(Message.from_dict(m))
+               for m in probe.messages)  # the coded warning, for other languages
     assert probe.extra["language"]["unknown_token_share"] > 0.2

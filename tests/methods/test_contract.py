@@ -100,3 +100,73 @@ def test_parameter_counts(name, separable, ctx, trained):
     method, _ = fit(name, separable, ctx, trained)
     counts = method.parameter_counts()
     assert 0 < counts["trainable"] <= counts["total"]
+
+
+# --- what each method declares about itself -------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_declares_its_colour_words_and_costs(name):
+    import re
+
+    from metacore.messages import Message
+    from metacore.methods import registry
+    from metacore.methods.costs import DataSizes, MemoryProfile, Work
+
+    spec = registry.get(name)
+    assert re.fullmatch(r"#[0-9a-f]{6}", spec.colour), spec.colour
+    assert registry.description(name, "en") == spec.description and spec.description
+    for info in spec.config_cls.fields():
+        assert info.label and info.key.startswith("setting.") and info.key.endswith(info.name)
+        assert registry.setting_text(info, "label", "en") == info.label
+        assert registry.setting_text(info, "help", "en") == info.help
+    config = spec.config_cls()
+    adapt = DataSizes(n_train=40, n_val=10, n_test=30, n_classes=4)
+    unseen = DataSizes(n_train=80, n_val=20, n_test=60, n_classes=8, protocol="episodic",
+                       test_episodes=10, n_way=3, k_shot=2, n_query=4)
+    for sizes in (adapt, unseen):
+        work = spec.method_cls.work(config, sizes)
+        assert isinstance(work, Work)
+        assert min(work.forward, work.train, work.fixed_s, work.episodes) >= 0
+        assert work.forward + work.train + work.fixed_s > 0, (name, sizes.protocol)
+        assert all(isinstance(m, Message) for m in spec.method_cls.adjustments(config, sizes))
+    assert isinstance(spec.method_cls.memory_profile(config), MemoryProfile)
+    assert spec.method_cls.cost_factor > 0
+    # methods that read the shared cache of frozen embeddings train no encoder of their own
+    if spec.method_cls.shares_embeddings:
+        assert not spec.method_cls.memory_profile(config).private_copy
+
+
+def test_colours_tell_the_methods_apart():
+    colours = [s.colour for s in available()]
+    assert len(set(colours)) == len(colours)
+
+
+def test_a_registered_method_is_usable_everywhere_until_unregistered():
+    from dataclasses import dataclass
+
+    from metacore.config import MethodConfig, setting
+    from metacore.methods import registry
+    from metacore.methods.base import Method
+    from metacore.plan import ExperimentPlan
+
+    @dataclass
+    class ToyConfig(MethodConfig):
+        bias: float = setting(0.0, "A toy setting.", minimum=0.0)
+
+    @registry.register("toy-contract", config=ToyConfig, family="classical",
+                       uses_backbone=False, description="A toy method.")
+    class Toy(Method):
+        pass
+
+    try:
+        spec = registry.get("toy-contract")
+        assert spec.method_cls is Toy and spec.colour.startswith("#")
+        assert registry.get("toy-contract").colour == spec.colour  # stable from the name
+        plan = ExperimentPlan(methods={"toy-contract": {"bias": "0.5"}})
+        assert plan.methods == {"toy-contract": {"bias": 0.5}}
+        with pytest.raises(ValueError, match="bias must be at least 0"):
+            ExperimentPlan(methods={"toy-contract": {"bias": -1}})
+    finally:
+        registry.unregister("toy-contract")
+    assert "toy-contract" not in [s.name for s in available()]
+    with pytest.raises(ValueError, match="Unknown method 'toy-contract'"):
+        ExperimentPlan(methods={"toy-contract": {}})

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from metacore.api import RunSpec, run_experiment
+from metacore.plan import DataSource, ExperimentPlan
+from metacore.run import run
+from metacore.run.queue import JobQueue
 from metacore.runs.atomic import save_model_atomic
 from metacore.runs.store import RunStore
 from metacore.training.context import RunContext
 from metacore.training.events import RunEnded
 from metacore.training.loop import TrainingDiverged, run_loop
-from metacore.worker import JobQueue
 from tests.conftest import write_csv
 
 TIMEOUT = 120.0
@@ -38,13 +39,19 @@ def queue(tmp_path):
     made.shutdown(wait=False)
 
 
-def finetune(data: str, *, batch_size: int = 4, **run) -> RunSpec:
-    return RunSpec(data=data, method="full-finetune", backbone="tiny", device="cpu", shots=6,
-                   method_config={"epochs": 1, "batch_size": batch_size}, **run)
+def plan(data: str, method: str, settings: dict | None = None, **kwargs) -> ExperimentPlan:
+    values = {"backbone": "tiny", "device": "cpu", **kwargs}
+    return ExperimentPlan(methods={method: settings or {}}, data=DataSource(path=data),
+                          **values)
 
 
-def tfidf(data: str) -> RunSpec:
-    return RunSpec(data=data, method="tfidf-logreg", device="cpu")
+def finetune(data: str, *, batch_size: int = 4, **kwargs) -> ExperimentPlan:
+    return plan(data, "full-finetune", {"epochs": 1, "batch_size": batch_size}, shots=(6,),
+                **kwargs)
+
+
+def tfidf(data: str) -> ExperimentPlan:
+    return plan(data, "tfidf-logreg")
 
 
 # --- NaN loss ----------------------------------------------------------------------------------
@@ -83,9 +90,11 @@ def nan_at_step_3(monkeypatch):
 
 def test_nan_loss_fails_the_run_with_a_clear_message(csv_file, nan_at_step_3, tmp_path) -> None:
     events = []
-    result = run_experiment(finetune(csv_file, out=str(tmp_path / "out"), save_model=True),
-                            callbacks=[events.append])
+    result = run(finetune(csv_file, out=str(tmp_path / "out"), save_model=True),
+                 callbacks=[events.append])
     assert (result.status, result.error) == ("failed", NAN_MESSAGE)
+    [error] = [m for m in result.messages if m["level"] == "error"]
+    assert error["code"] == "run.error.diverged"  # coded, for interfaces in other languages
     assert len(result.history["steps"]) == 2
     assert isinstance(events[-1], RunEnded) and events[-1].error == NAN_MESSAGE
     saved = json.loads((tmp_path / "out" / "result.json").read_text())  # strict JSON, no NaN
@@ -150,10 +159,10 @@ def test_out_of_memory_retries_maml_first_order(queue, csv_file, monkeypatch) ->
     from metacore.methods.maml import Maml
 
     configs, ballast = _oom_when(monkeypatch, Maml, lambda c: not c.first_order)
-    spec = RunSpec(data=csv_file, method="maml", backbone="tiny", device="cpu", shots=6,
-                   method_config={"meta_episodes": 1, "n_way": 3, "k_shot": 2, "n_query": 2,
-                                  "val_episodes": 0, "inner_steps": 1, "adapt": "head"})
-    view = queue.wait(queue.submit(spec), TIMEOUT)
+    maml = plan(csv_file, "maml", {"meta_episodes": 1, "n_way": 3, "k_shot": 2, "n_query": 2,
+                                   "val_episodes": 0, "inner_steps": 1, "adapt": "head"},
+                shots=(6,))
+    view = queue.wait(queue.submit(maml), TIMEOUT)
     assert view.state == "completed", view.error
     assert [c["first_order"] for c in configs] == [False, True]
     assert any("first-order MAML" in w for w in view.result.warnings)
@@ -183,8 +192,8 @@ def test_bad_model_folders_fail_cleanly(queue, csv_file, tmp_path) -> None:
 
     tiny_backbone().model.config.save_pretrained(pickled)
     (pickled / "pytorch_model.bin").write_bytes(b"not even a pickle")
-    ids = [queue.submit(RunSpec(data=csv_file, method="linear-probe", backbone=str(folder),
-                                device="cpu")) for folder in (empty, pickled)]
+    ids = [queue.submit(plan(csv_file, "linear-probe", backbone=str(folder)))
+           for folder in (empty, pickled)]
     good = queue.submit(tfidf(csv_file))
     errors = [queue.wait(run_id, TIMEOUT).error for run_id in ids]
     assert "has no config.json" in errors[0]
@@ -242,9 +251,7 @@ def test_failed_model_save_is_a_warning_not_a_broken_model(csv_file, tmp_path,
         raise OSError("No space left on device")
 
     monkeypatch.setattr(TfidfLogreg, "save", broken_save)
-    spec = RunSpec(data=csv_file, method="tfidf-logreg", device="cpu", save_model=True,
-                   out=str(tmp_path / "out"))
-    result = run_experiment(spec)
+    result = run(plan(csv_file, "tfidf-logreg", save_model=True, out=str(tmp_path / "out")))
     assert result.status == "completed"
     assert any("could not be saved" in w for w in result.warnings)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result.json"]

@@ -22,17 +22,18 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the killed server does: one quick run to the end, then a slow one it never finishes.
 SERVER = """
 import json, sys
-from metacore.api import RunSpec
+from metacore.plan import DataSource, ExperimentPlan
+from metacore.run.queue import JobQueue
 from metacore.runs.store import RunStore
-from metacore.worker import JobQueue
 
 home, data = sys.argv[1], sys.argv[2]
 queue = JobQueue(RunStore(home))
-done = queue.submit(RunSpec(data=data, method="tfidf-logreg", device="cpu"), owner="ana")
+done = queue.submit(ExperimentPlan(methods={"tfidf-logreg": {}}, data=DataSource(path=data),
+                                   device="cpu"), owner="ana")
 assert queue.wait(done, 120).state == "completed"
-slow = queue.submit(RunSpec(data=data, method="full-finetune", backbone="tiny", device="cpu",
-                            method_config={"epochs": 1000, "batch_size": 4, "patience": 0}),
-                    owner="ana")
+slow = queue.submit(ExperimentPlan(
+    methods={"full-finetune": {"epochs": 1000, "batch_size": 4, "patience": 0}},
+    data=DataSource(path=data), backbone="tiny", device="cpu"), owner="ana")
 print(json.dumps({"done": done, "slow": slow}), flush=True)
 queue.wait(slow)  # never returns: the test kills this process first
 """
@@ -60,13 +61,14 @@ def test_sigkill_mid_run_then_restart(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     assert store.get(ids["slow"]).status == "running"  # what the dead server left behind
 
-    from metacore.worker import JobQueue
+    from metacore.run.queue import JobQueue
 
     queue = JobQueue(RunStore(home))  # the restarted server
     try:
         slow = queue.store.get(ids["slow"])
         assert (slow.status, slow.error) == ("interrupted", INTERRUPTED_ERROR)
         assert slow.command.startswith("metacore run")  # it can still be repeated
+        assert "--method full-finetune" in slow.command and "--set epochs=1000" in slow.command
         statuses = {s.run_id: s.status for s in queue.store.list_runs(owner="ana")}
         assert statuses == {ids["done"]: "completed", ids["slow"]: "interrupted"}
         _finished_run_still_loads(queue.store, ids["done"])
@@ -76,9 +78,10 @@ def test_sigkill_mid_run_then_restart(tmp_path: Path) -> None:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         # The restarted server works: a new run completes.
-        from metacore.api import RunSpec
+        from metacore.plan import DataSource, ExperimentPlan
 
-        run_id = queue.submit(RunSpec(data=str(csv), method="tfidf-logreg", device="cpu"))
+        run_id = queue.submit(ExperimentPlan(methods={"tfidf-logreg": {}},
+                                             data=DataSource(path=str(csv)), device="cpu"))
         assert queue.wait(run_id, 120).state == "completed"
     finally:
         queue.shutdown(wait=False)

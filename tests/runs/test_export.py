@@ -64,6 +64,18 @@ def test_result_json_and_command() -> None:
     result.config = {"run": {"data": "d.csv", "method": "tfidf-logreg", "seed": 4}}
     assert export.reproduce_command(result).startswith("metacore run --data d.csv")
     assert "--seed 4" in export.reproduce_command(result)
+    # newer results keep their plan, which wins over the flat dict
+    from metacore.plan import DataSource, ExperimentPlan
+    from metacore.plan.command import to_command
+
+    plan = ExperimentPlan(methods={"tfidf-logreg": {}}, data=DataSource(path="d.csv"),
+                          shots=(8,), seeds=(2,), init_seeds=(5,))
+    result.config = {"run": {"data": "d.csv", "method": "tfidf-logreg", "seed": 4},
+                     "plan": plan.to_dict()}
+    assert export.reproduce_command(result) == to_command(plan)
+    assert "--seed 2 --init-seed 5" in export.reproduce_command(result)
+    result.config = {}
+    assert export.reproduce_command(result) == ""
 
 
 def make_model(tmp_path: Path) -> Path:

@@ -10,21 +10,28 @@ from pathlib import Path
 
 import pytest
 
-from metacore.api import RunSpec
+from metacore.plan import DataSource, ExperimentPlan, legacy_dict
+from metacore.plan.command import to_command
 from metacore.runs.result import RunResult, write_atomic
 from metacore.runs.store import INTERRUPTED_ERROR, RunStore
 
 
+def tfidf(**kwargs) -> ExperimentPlan:
+    return ExperimentPlan(methods={"tfidf-logreg": {}}, data=DataSource(path="data.csv"),
+                          **kwargs)
+
+
 def make_result(run_id: str, *, status: str = "completed", accuracy: float = 0.75,
                 created: str = "2025-01-01T00:00:00+00:00") -> RunResult:
-    spec = RunSpec(data="data.csv", method="tfidf-logreg")
+    plan = tfidf()
     return RunResult(
         run_id=run_id, method="tfidf-logreg", backbone=None, protocol="adapt", status=status,
         metrics={"accuracy": accuracy, "macro_f1": accuracy - 0.05},
         per_class={"a": {"precision": 1.0, "recall": 0.5, "f1": 0.67, "support": 2}},
         timing={"train_s": 1.5}, parameters={"trainable": 1234, "total": 1234},
         data={"source": "data.csv", "classes": ["a", "b"]},
-        config={"run": spec.to_dict()}, command=spec.to_command(), created=created,
+        config={"run": legacy_dict(plan), "plan": plan.to_dict()}, command=to_command(plan),
+        created=created,
         predictions=[{"text": "héllo 你好", "label": "a", "predicted": "a"}],
     )
 
@@ -60,10 +67,12 @@ def test_result_round_trip(store: RunStore) -> None:
 
 
 def test_queued_row_then_result_keeps_owner_and_submission_time(store: RunStore) -> None:
-    spec = RunSpec(data="data.csv", method="tfidf-logreg", seed=3)
-    store.record_queued("r1", spec, owner="ana", group="g")
+    plan = tfidf(seeds=(3,), init_seeds=(4,))
+    store.record_queued("r1", plan, owner="ana", group="g")
     queued = store.get("r1")
-    assert queued.status == "queued" and queued.command == spec.to_command()
+    assert queued.status == "queued" and queued.command == to_command(plan)
+    assert ExperimentPlan.from_dict(queued.config["plan"]) == plan
+    assert queued.config["run"]["seed"] == 3 and queued.config["run"]["init_seed"] == 4
     store.record_running("r1")
     assert store.get("r1").status == "running"
     created = store.list_runs()[0].created
@@ -106,9 +115,9 @@ def test_run_ids_cannot_leave_the_artifact_folder(store: RunStore) -> None:
 
 
 def test_mark_interrupted_after_a_crash(store: RunStore) -> None:
-    spec = RunSpec(data="data.csv", method="tfidf-logreg")
+    plan = tfidf()
     for run_id in ("q1", "r1", "r2", "mine"):
-        store.record_queued(run_id, spec, owner="ana")
+        store.record_queued(run_id, plan, owner="ana")
     for run_id in ("r1", "r2"):
         store.record_running(run_id)
     write_atomic(store.artifact_dir("r2") / "result.json", make_result("r2").to_json())
@@ -122,14 +131,14 @@ def test_mark_interrupted_after_a_crash(store: RunStore) -> None:
     for run_id in ("q1", "r1"):
         result = store.get(run_id)
         assert (result.status, result.error) == ("interrupted", INTERRUPTED_ERROR)
-        assert result.command == spec.to_command()
+        assert result.command == to_command(plan)
     assert store.get("r2").status == "completed"  # its result was written before the crash
     assert store.get("mine").status == "queued"
     assert store.mark_interrupted() == 0
 
 
 def test_rows_from_another_machine_count_as_gone(store: RunStore) -> None:
-    store.record_queued("r1", RunSpec(data="data.csv", method="tfidf-logreg"))
+    store.record_queued("r1", tfidf())
     with sqlite3.connect(store.db_path) as conn:
         conn.execute("UPDATE runs SET host = 'old-container'")
     assert store.mark_interrupted() == 1
@@ -155,3 +164,24 @@ def test_concurrent_writes_from_two_threads(store: RunStore) -> None:
     assert errors == []
     assert len(store.list_runs()) == 40
     assert len(store.list_runs(owner="a")) == 20
+
+
+def test_a_row_written_before_plans_still_gives_its_command(store: RunStore) -> None:
+    """Rows of older versions kept the flat ``config.run`` dict (``RunSpec.to_dict()``) in
+    spec_json; an interrupted one still says how to run it again."""
+    import json
+
+    old = {"data": "data.csv", "method": "tfidf-logreg", "backbone": "minilm",
+           "method_config": {"c": 2.0}, "test": None, "text_col": None, "label_col": None,
+           "shots": 8, "seed": 4, "device": "auto", "allow_download": False, "test_size": 0.2,
+           "val_size": 0.1, "use_split_column": True, "save_model": False, "out": None}
+    store.record_queued("old", tfidf())
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("UPDATE runs SET spec_json = ?, host = 'gone' WHERE run_id = 'old'",
+                     (json.dumps(old),))
+    assert store.mark_interrupted() == 1
+    result = store.get("old")
+    assert result.status == "interrupted"
+    assert result.command == ("metacore run --data data.csv --method tfidf-logreg --backbone "
+                              "minilm --shots 8 --seed 4 --set c=2.0")
+    assert result.config["run"] == old

@@ -14,40 +14,17 @@ import functools
 from pathlib import Path
 from typing import Any
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 HERE = Path(__file__).resolve().parent
 LANGUAGES = {"en": "English", "zh": "中文"}
 DEFAULT = "en"
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in table.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{name}."))
-        else:
-            out[name] = str(value)
-    return out
-
-
 @functools.lru_cache(maxsize=len(LANGUAGES))
 def strings(lang: str) -> dict[str, str]:
     """Every string of ``lang`` by dotted key (read once per process)."""
-    out: dict[str, str] = {}
-    for path in [HERE / f"{lang}.toml", *sorted(HERE.glob(f"{lang}.*.toml"))]:
-        if not path.exists():
-            continue
-        table = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
-        clash = sorted(set(table) & set(out))
-        if clash:
-            raise ValueError(f"{path.name} redefines interface strings {clash[:5]}")
-        out.update(table)
-    return out
+    from metacore.messages import read_catalog
+
+    return read_catalog(HERE, lang)
 
 
 def language() -> str:
