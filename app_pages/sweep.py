@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ui import background, sweep_view, teach_state
+from ui import sweep_view, tasks, teach_state
 
 teach_state.header("sweep")
 data = teach_state.data()
 teach_state.data_line(data)
-train, test = teach_state.split(data)
-plan = sweep_view.settings()
-sweep_view.estimate(plan, train)
-task = sweep_view.run_button(data, plan, train, test)
-if task is not None and task.active:
-    background.watch(task.key, sweep_view.live)
-elif task is not None:
-    sweep_view.results(task)
+split = teach_state.split(data)
+plan = sweep_view.settings(data)
+expected = sweep_view.estimate(plan, split)
+job = sweep_view.run_button(data, plan, split, expected)
+if job is not None and job.active:
+    tasks.watch(job.job_id, sweep_view.live)
+elif job is not None:
+    sweep_view.results(job)

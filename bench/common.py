@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # tests.browser.server, the app-starting helper
     sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("METACORE_DATASETS", ROOT.parent / "shared" / "datasets"))
-RESULTS = ROOT / "bench" / "results"
+# METACORE_BENCH_RESULTS sends a run's JSON elsewhere (a reproduction that must not overwrite
+# the recorded figures: bench/compare.py then compares the two).
+RESULTS = Path(os.environ.get("METACORE_BENCH_RESULTS", ROOT / "bench" / "results"))
 
 
 def wait_if_paused() -> None:

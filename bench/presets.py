@@ -3,8 +3,11 @@
     python bench/presets.py [names…]     # default: every CPU preset
 
 Runs exactly what the preset's page would run (a fresh process, so the backbone load and the
-first embedding pass are included) and prints the seconds with the machine description, to be
-stored in ``metacore/presets.py``. Writes bench/results/presets.json.
+first embedding pass are included): a sweep preset's plan through ``k_shot_sweep`` on the
+sample's default split, a comparison's or an unseen-class preset's runs one after another
+through the one runner (``metacore.run.run``), the runs of one data seed sharing their data.
+Prints the seconds with the machine description, to be stored in ``metacore/presets.py``.
+Writes bench/results/presets.json.
 """
 
 from __future__ import annotations
@@ -19,66 +22,60 @@ from common import RESULTS, ROOT, machine, write_json
 SAMPLE = str(ROOT / "sample_data" / "support_intents_en.csv")
 
 
-def run_sweep(settings: dict) -> None:
+def run_sweep(plan) -> None:
     from metacore.backbones import load_backbone
     from metacore.data import load_dataset, make_split
-    from metacore.teaching import SweepPlan, k_shot_sweep
+    from metacore.teaching import k_shot_sweep
     from metacore.training.context import RunContext
 
-    split = make_split(load_dataset(SAMPLE), test_size=0.2, val_size=0.1, seed=0)
-    ctx = RunContext(backbone=load_backbone(settings["backbone"]))
-    plan = SweepPlan(settings["methods"], settings["shots"], settings["seeds"],
-                     settings["configs"])
-    for _ in k_shot_sweep(split.train, split.test, plan, ctx=ctx):
+    d = plan.data
+    split = make_split(load_dataset(d.path), test_size=d.test_size, val_size=d.val_size,
+                       seed=d.split_seed or 0)
+    ctx = RunContext(backbone=load_backbone(plan.backbone))
+    for _ in k_shot_sweep(plan, split, ctx=ctx):
         pass
 
 
-def run_compare(settings: dict) -> None:
-    from metacore.api import RunSpec, prepare_data, run_experiment
+def run_plan(plan) -> None:
+    """Every run of a comparison or unseen-class plan, as the queue runs them."""
     from metacore.backbones import load_backbone
+    from metacore.run import prepare, run
 
-    backbone = load_backbone(settings["backbone"])
-    for seed in settings["seeds"]:
-        base = RunSpec(data=SAMPLE, method="tfidf-logreg", shots=settings["shots"], seed=seed)
-        prepared = prepare_data(base)
-        for method in settings["methods"]:
-            spec = RunSpec(**{**base.to_dict(), "method": method,
-                              "method_config": settings["configs"].get(method, {})})
-            result = run_experiment(spec, prepared=prepared, backbone=backbone)
-            print(f"  {method}: {result.status} {result.timing.get('total_s', 0):.1f} s "
-                  f"acc {result.metrics.get('accuracy', 0):.3f}", flush=True)
+    backbone = load_backbone(plan.backbone)
+    prepared: dict[tuple, object] = {}
+    for one in plan.runs():
+        key = (one.seed, one.shots)
+        if key not in prepared:
+            prepared[key] = prepare(plan, one)
+        result = run(plan, one, prepared=prepared[key], backbone=backbone)
+        score = result.metrics.get("accuracy", result.metrics.get("accuracy_mean", 0.0))
+        print(f"  {one.key}: {result.status} {result.timing.get('total_s', 0):.1f} s "
+              f"acc {score:.3f}", flush=True)
 
 
-def run_episodic(settings: dict) -> None:
-    from metacore.backbones import load_backbone
-    from metacore.episodic import EpisodicSpec, prepare_episodic, run_episodic
+def preset_plan(name: str):
+    """The preset's plan on the sample (unseen classes: a seeded random class split, as the
+    sample has no split column)."""
+    from metacore.plan import DataSource
+    from metacore.presets import get
 
-    backbone = load_backbone(settings["backbone"])
-    base = EpisodicSpec(data=SAMPLE, method="nearest-centroid", n_way=settings["n_way"],
-                        k_shot=settings["k_shot"], n_query=settings["n_query"],
-                        test_episodes=settings["test_episodes"], classes_split="random")
-    data = prepare_episodic(base)
-    for method in settings["methods"]:
-        spec = EpisodicSpec(**{**base.to_dict(), "method": method,
-                               "method_config": settings["configs"].get(method, {})})
-        result = run_episodic(spec, data=data, backbone=backbone)
-        print(f"  {method}: {result.status} {result.timing.get('total_s', 0):.1f} s "
-              f"acc {result.metrics.get('accuracy_mean', 0):.3f}", flush=True)
+    preset = get(name)
+    classes = "random" if preset.kind == "episodic" else "column"
+    return preset.with_data(DataSource(path=SAMPLE, split_seed=0, classes_split=classes))
 
 
 def main() -> None:
-    from metacore.presets import apply_preset, for_kind
+    from metacore.presets import for_kind
 
-    names = sys.argv[1:] or [p.name for p in for_kind(device="cpu")]
+    names = sys.argv[1:] or [p.name for p in for_kind(machine="cpu")]
     earlier = RESULTS / "presets.json"  # keep the other presets' figures
     old = json.loads(earlier.read_text()).get("presets", {}) if earlier.exists() else {}
     out = {"machine": machine(), "data": "support_intents_en.csv", "presets": old}
     for name in names:
-        settings = apply_preset(name)
+        plan = preset_plan(name)
         load_before = os.getloadavg()[0]
         t0, cpu0 = time.perf_counter(), time.process_time()
-        {"sweep": run_sweep, "compare": run_compare, "episodic": run_episodic}[
-            settings["kind"]](settings)
+        (run_sweep if plan.kind == "sweep" else run_plan)(plan)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         load = max(load_before, os.getloadavg()[0])
         out["presets"][name] = {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),

@@ -12,9 +12,10 @@ A run has two seeds (``metacore.plan``):
 By default the init seed equals the data seed (one ``--seed``, as before), so holding the data
 fixed while repeating training is ``--seed 0 --init-seed 1``, ``2``, ...
 
-Each random stream is its seed plus a fixed offset, named here, so no two streams of a run
-share a sequence; the offsets are the ones the methods used before they were gathered here,
-so every earlier command still reproduces its numbers.
+Each random stream is its seed plus a fixed offset, named here. The offsets are the ones the
+methods used before they were gathered here, so every earlier command still reproduces its
+numbers; that is also why two streams can coincide (``validation_cut`` of the data seed and
+``batch_order`` of the init seed, both +1, when the two seeds are equal), which they always did.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from metacore.data import TextSet, sample_k_shot
+from metacore.estimate import estimate_seconds
+from metacore.methods.costs import DataSizes
 from metacore.teaching import AddClassReport, add_class, new_class_set
-from metacore.teaching.costs import finetune_seconds
 from ui import inspector_view, teach_episode, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
@@ -51,17 +52,28 @@ def run(td: teach_state.TeachData, label: str, texts: list[str], tried: list[str
     if new.labels[0] in td.textset.classes:
         st.error(t("add.exists", label=new.labels[0]), icon=":material/error:")
         return
-    train_all, test = teach_state.split(td)
-    train = sample_k_shot(train_all, k, seed=0)
+    cut = teach_state.split(td)
+    train, test = sample_k_shot(cut.train, k, seed=0), _cap(cut.test)
     meta = {}
     brief = teach_episode.brief_result("protonet", td, teach_episode.pools(td),
                                        inspector_view.EPISODES)
     if brief is not None:
         meta["protonet"] = brief.method
     with st.spinner(t("add.working", n=len(new))):
-        report = add_class(train, _cap(test), new, ctx=teach_state.context(), meta=meta,
-                           tried=tried, finetune_seconds=finetune_seconds(len(train) + len(new)))
+        report = add_class(train, test, new, ctx=teach_state.context(), meta=meta,
+                           tried=tried, finetune_seconds=_finetune_seconds(train, new, test))
     st.session_state[RESULT] = (new.labels[0], len(new), report, brief is not None)
+
+
+def _finetune_seconds(train: TextSet, new: TextSet, test: TextSet) -> float | None:
+    """What retraining full fine-tuning on the old classes and the new one would take: its
+    cost model at the backbone's measured speed (``metacore.estimate``)."""
+    speed = teach_state.speed(train.texts)
+    if speed is None:
+        return None
+    sizes = DataSizes(n_train=len(train) + len(new), n_test=len(test),
+                      n_classes=len(train.classes) + 1)
+    return estimate_seconds("full-finetune", {}, speed, sizes)
 
 
 def _cap(test: TextSet, per_class: int = 20) -> TextSet:

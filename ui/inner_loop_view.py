@@ -16,7 +16,7 @@ from metacore.methods import registry
 from metacore.methods.maml import GradientMethod
 from metacore.teaching import GRADIENT_METHODS, ClassPools, InnerTrace, inner_loop_trace
 from metacore.teaching.meta import BRIEF_SHAPE, create_brief
-from ui import background, teach_episode, teach_state
+from ui import tasks, teach_episode, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
 
@@ -56,17 +56,18 @@ def learner(method: str, model: str, td: teach_state.TeachData, pool: ClassPools
     if model == UNTRAINED:
         return _untrained(method, teach_state.backbone_spec()), f"{method}|untrained"
     key = teach_episode.brief_key(method, td, pool, EPISODES)
-    task = background.tasks().get(key)
-    if task is not None and task.active:
-        background.watch(key, teach_episode.show_progress)
+    job = teach_episode.brief_task(method, td, pool, EPISODES)
+    if job is not None and job.active:
+        tasks.watch(job.job_id, teach_episode.show_progress)
         return None, key
     done = teach_episode.brief_result(method, td, pool, EPISODES)
     if done is not None:
         st.caption(t("inner.trained", n=done.episodes, seconds=f"{done.seconds:.0f}"))
         return done.method, key
-    if task is not None and task.state == "failed":
-        st.error(t("common.failed", error=task.error), icon=":material/error:")
-    st.button(t("inner.train", n=EPISODES, time=teach_episode.brief_expected(method, EPISODES)),
+    if job is not None and job.state == "failed":
+        tasks.failed(job)
+    st.button(t("inner.train", n=EPISODES,
+                time=teach_episode.brief_expected(method, td, EPISODES)),
               key="inner_train", type="primary", icon=":material/model_training:",
               on_click=teach_episode.start_brief, args=(method, td, pool, EPISODES))
     return None, key

@@ -1,8 +1,9 @@
 """The episode inspector: one episode before and after meta-training, side by side.
 
 "Before" is the frozen pretrained backbone (prototypes of its cached embeddings: what
-nearest-centroid does). "After" is a protonet meta-trained briefly on the other classes (in
-the background, shared by every session), or a finished protonet run from the store.
+nearest-centroid does). "After" is a protonet meta-trained briefly on the other classes (a
+task of the app's one queue, shared by every session), or a finished protonet run from the
+store.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import streamlit as st
 
 from metacore.data.episodes import Episode
 from metacore.teaching import ClassPools, EpisodeView, inspect_episode
-from ui import background, models, state, teach_episode, teach_state
+from ui import models, state, tasks, teach_episode, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
 
@@ -59,16 +60,15 @@ def choose_after(td: teach_state.TeachData, pool: ClassPools) -> After:
 
 
 def _brief_features(td: teach_state.TeachData, pool: ClassPools) -> Features | None:
-    key = teach_episode.brief_key("protonet", td, pool, EPISODES)
-    task = background.tasks().get(key)
-    if task is not None and task.active:
-        background.watch(key, teach_episode.show_progress)
+    job = teach_episode.brief_task("protonet", td, pool, EPISODES)
+    if job is not None and job.active:
+        tasks.watch(job.job_id, teach_episode.show_progress)
         return None
-    if task is not None and task.state == "failed":
-        st.error(t("common.failed", error=task.error), icon=":material/error:")
+    if job is not None and job.state == "failed":
+        tasks.failed(job)
     done = teach_episode.brief_result("protonet", td, pool, EPISODES)
     if done is None:
-        expected = teach_episode.brief_expected("protonet", EPISODES)
+        expected = teach_episode.brief_expected("protonet", td, EPISODES)
         st.button(t("inspector.train", n=EPISODES, time=expected), key="insp_train",
                   type="primary", icon=":material/model_training:",
                   on_click=teach_episode.start_brief, args=("protonet", td, pool, EPISODES))

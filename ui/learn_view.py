@@ -15,7 +15,7 @@ from metacore.data import DataError, TextSet
 from metacore.data.episodes import Episode
 from metacore.teaching import draw_episode, lessons, summarise_sweep, toy
 from metacore.teaching.lessons import Lesson
-from ui import background, sweep_view, teach_episode, teach_state
+from ui import sweep_view, tasks, teach_episode, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
 
@@ -57,7 +57,6 @@ def presets_box() -> None:
         st.caption(t("learn.presets.intro"))
         for preset in presets.PRESETS.values():
             left, right = st.columns([4, 1], vertical_alignment="center")
-            settings = presets.apply_preset(preset.name)
             left.markdown(f"**{t(f'preset.{preset.name}.title')}** · "
                           f"{teach_state.human_seconds(preset.seconds)} · "
                           f"{t(f'preset.{preset.name}.about')}  \n"
@@ -69,8 +68,8 @@ def presets_box() -> None:
                 right.page_link("app_pages/train.py", label=t("learn.presets.train"),
                                 icon=":material/model_training:",
                                 query_params={"preset": preset.name})
-                left.caption(t("learn.presets.settings", methods=", ".join(settings[
-                    "methods"]), seeds=len(settings["seeds"])))
+                left.caption(t("learn.presets.settings", methods=", ".join(preset.methods),
+                               seeds=len(preset.plan.seeds)))
     if st.session_state.pop("learn_goto_sweep", False):
         st.switch_page("app_pages/sweep.py")
 
@@ -221,13 +220,12 @@ def small_k(les: Lesson, td: teach_state.TeachData) -> None:
 def _last_full_sweep(td: teach_state.TeachData) -> pd.DataFrame | None:
     """This session's finished K-shot sweep of this data, if it has a meta-learner or
     fine-tuning (the contrast this section is about)."""
-    task = background.tasks().get(st.session_state.get(sweep_view.KEY, ""))
-    if task is None or task.active or not task.partial:
+    job = tasks.get(st.session_state.get(sweep_view.KEY))
+    if job is None or job.active or not job.partial:
         return None
-    methods = {p.method for p in task.partial}
-    if not methods & {"protonet", "full-finetune"} or task.key.split("|")[0] != "sweep":
+    if not {p.method for p in job.partial} & {"protonet", "full-finetune"}:
         return None
-    return summarise_sweep(list(task.partial)) if st.session_state.get(
+    return summarise_sweep(list(job.partial)) if st.session_state.get(
         "sweep_data") == td.key else None
 
 

@@ -1,13 +1,16 @@
-"""The K-shot sweep view: choose methods, see the expected time, run it in the background.
+"""The K-shot sweep view: choose methods, see the expected time, run it in the app's queue.
 
-The sweep runs in a background task (``ui.background``) so the page stays responsive; a
-fragment redraws the progress and the half-finished plot every 0.7 s. A sweep with the same
-data, backbone and settings is run once per process and shown again instantly.
+The sweep is an ``ExperimentPlan`` with several K values (``sweep_plan``, a preset's settings
+when one is picked) on the Data page's split; it runs as a task of the one queue
+(``ui.tasks``), so it waits behind the runs and tasks already on its device and the page
+shows its place in line. A fragment redraws the progress and the half-finished plot while it
+runs. The task is keyed by its plan (data, backbone, methods, settings, K, seeds), so the same
+sweep is run once per process and shown again instantly.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
 from typing import Any
 
@@ -15,33 +18,44 @@ import pandas as pd
 import streamlit as st
 
 from metacore import presets
-from metacore.data import TextSet, sample_k_shot
-from metacore.teaching import SWEEP_SHOTS, SweepPlan, k_shot_sweep, summarise_sweep
-from metacore.teaching.costs import sweep_seconds
+from metacore.data import Split
+from metacore.estimate import sweep_seconds
+from metacore.messages import msg
+from metacore.methods import registry
+from metacore.plan import ExperimentPlan
+from metacore.teaching import SWEEP_SHOTS, k_shot_sweep, summarise_sweep, sweep_plan
 from metacore.teaching.sweep import FAST_METHODS, HEAVY_METHODS, crossover, shots_label
-from ui import background, teach_state
+from ui import tasks, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
 
-KEY = "sweep_task"
+KEY = "sweep_task"  # this session's latest sweep: its task key
 
 
 def _apply_preset() -> None:
-    name = st.session_state.get("sweep_preset")
+    """Fill in the preset's settings when another preset is picked."""
+    name = teach_state.picked_preset("sweep_preset", "sweep")
     if not name:
+        st.session_state.pop("sweep_preset_applied", None)
         return
-    settings = presets.apply_preset(name)
-    st.session_state["sweep_methods"] = [m for m in settings["methods"]
+    if name == st.session_state.get("sweep_preset_applied"):
+        return
+    st.session_state["sweep_preset_applied"] = name
+    plan = presets.get(name).plan
+    st.session_state["sweep_methods"] = [m for m in plan.methods
                                          if m in (*FAST_METHODS, *HEAVY_METHODS)]
-    st.session_state["sweep_shots"] = settings["shots"]
-    st.session_state["sweep_seeds"] = len(settings["seeds"])
+    st.session_state["sweep_shots"] = list(plan.shots)
+    st.session_state["sweep_seeds"] = len(plan.seeds)
 
 
-def settings() -> SweepPlan:
-    """Methods, K values and seeds (a workshop preset fills them in)."""
+def settings(td: teach_state.TeachData) -> ExperimentPlan | None:
+    """The sweep's plan: methods, K values and seeds as set (a workshop preset fills them in,
+    with its methods' settings), on the Data page's data, with the pages' backbone. None
+    while no method or no K is chosen."""
     wanted = st.session_state.pop(teach_state.PRESET_KEY, None)
     if wanted in presets.PRESETS and presets.get(wanted).kind == "sweep":
-        st.session_state["sweep_preset"] = wanted
+        teach_state.choose_preset("sweep_preset", wanted)
+        st.session_state.pop("sweep_preset_applied", None)  # asked for: fill it in again
         _apply_preset()
     teach_state.preset_picker("sweep", "sweep_preset", on_pick=_apply_preset)
     left, mid, right = st.columns([5, 4, 1.4])
@@ -54,26 +68,43 @@ def settings() -> SweepPlan:
     seeds = right.number_input(t("sweep.seeds"), 1, 10, 3, key="sweep_seeds",
                                help=t("sweep.seeds_help"))
     order = {s: i for i, s in enumerate(SWEEP_SHOTS)}
-    preset = st.session_state.get("sweep_preset")
-    configs = presets.apply_preset(preset)["configs"] if preset else {}
-    return SweepPlan(methods, sorted(shots, key=order.get), tuple(range(int(seeds))), configs)
+    preset = teach_state.picked_preset("sweep_preset", "sweep")
+    configs = dict(presets.get(preset).plan.methods) if preset else {}
+    if not methods or not shots:
+        return None
+    return sweep_plan(methods, sorted(shots, key=order.get), tuple(range(int(seeds))), configs,
+                      data=teach_state.data_source(td), backbone=teach_state.backbone_spec())
 
 
-def estimate(plan: SweepPlan, train: TextSet) -> float:
-    """Show the expected time per method before anything starts; return the total."""
-    sizes = [len(sample_k_shot(train, k, seed=0)) for k in plan.shots]
-    uncached = 0 if st.session_state.get(f"sweep_embedded_{len(train)}") else len(train)
-    times = sweep_seconds(plan.methods, sizes, len(plan.seeds), n_embed=uncached,
-                          configs=plan.configs)
+def _uses_backbone(plan: ExperimentPlan) -> bool:
+    return any(registry.get(m).uses_backbone for m in plan.methods)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedded() -> set[str]:
+    """Data (and backbone) whose texts a sweep of this process has embedded already: the
+    embedding cache is process-wide, so a later sweep of them skips that pass."""
+    return set()
+
+
+def _texts_key(plan: ExperimentPlan) -> str:
+    return json.dumps([plan.backbone, dataclasses.asdict(plan.data)], sort_keys=True)
+
+
+def estimate(plan: ExperimentPlan | None, split: Split) -> float | None:
+    """Show the expected time per method before anything starts (each method's cost model
+    at the backbone's measured speed); return the total (None: unknown)."""
+    if plan is None:
+        return None
+    speed = teach_state.speed(split.train.texts) if _uses_backbone(plan) else None
+    if speed is None and _uses_backbone(plan):
+        st.caption(t("sweep.expected_unknown", runs=len(plan.runs())))
+        return None
+    times = sweep_seconds(plan, split, speed, embedded=_texts_key(plan) in _embedded())
     total = sum(times.values())
-    preset = st.session_state.get("sweep_preset")
-    if preset and _is_preset(plan, preset):  # the preset as it is: its measured time
-        st.caption(t("sweep.expected_preset", time=teach_state.human_seconds(
-            presets.get(preset).seconds), runs=plan.total))
-        return presets.get(preset).seconds
     parts = " · ".join(f"{m} {teach_state.human_seconds(s)}" for m, s in times.items())
     note = t("sweep.expected", time=teach_state.human_seconds(total), parts=parts,
-             runs=plan.total)
+             runs=len(plan.runs()))
     if any(m in HEAVY_METHODS for m in plan.methods):
         st.warning(note + " " + t("sweep.heavy"), icon=":material/hourglass_top:")
     else:
@@ -81,86 +112,84 @@ def estimate(plan: SweepPlan, train: TextSet) -> float:
     return total
 
 
-def _is_preset(plan: SweepPlan, name: str) -> bool:
-    wanted = presets.apply_preset(name)
-    return (list(plan.methods) == wanted["methods"] and list(plan.shots) == wanted["shots"]
-            and list(plan.seeds) == wanted["seeds"])
+def task_key(plan: ExperimentPlan) -> str:
+    """What the sweep computes: its plan (data and split, backbone, methods with their
+    settings, K values, seeds)."""
+    return f"sweep|{plan.key()}"
 
 
-def task_key(td: teach_state.TeachData, plan: SweepPlan) -> str:
-    spec = json.dumps([td.key, teach_state.backbone_spec(), list(plan.methods),
-                       [shots_label(s) for s in plan.shots], list(plan.seeds),
-                       dict(plan.configs)], sort_keys=True)
-    return "sweep|" + hashlib.sha1(spec.encode()).hexdigest()[:16]
+def start(td: teach_state.TeachData, plan: ExperimentPlan, split: Split,
+          expected: float | None) -> None:
+    """Queue the sweep (or find it queued, running or done); its points land in the task's
+    ``partial`` as they finish."""
+    ctx = teach_state.context() if _uses_backbone(plan) else None  # loads in this thread
+    embedded, texts = _embedded(), _texts_key(plan)  # a sweep with the backbone embeds them
 
+    def work(report: Any) -> pd.DataFrame:
+        from metacore.training.context import RunContext
 
-def start(td: teach_state.TeachData, plan: SweepPlan, train: TextSet, test: TextSet) -> None:
-    """Run the sweep in the background; its progress lands in the task's ``partial``."""
-    ctx = teach_state.context()  # the backbone loads here, in the script thread
-
-    def work(task: background.Task) -> pd.DataFrame:
-        import dataclasses
-
-        run_ctx = dataclasses.replace(ctx, control=task.control)
-        task.total = plan.total
-        for step in k_shot_sweep(train, test, plan, ctx=run_ctx):
-            task.done = step.done
-            task.message = _progress_text(step)
+        run_ctx = dataclasses.replace(ctx or RunContext(), control=report.control)
+        report.progress(0, len(plan.runs()))
+        for step in k_shot_sweep(plan, split, ctx=run_ctx):
+            report.progress(step.done, step.total, _progress(step))
             if step.point is not None:
-                task.partial.append(step.point)
-        return summarise_sweep(task.partial)
+                report.partial.append(step.point)
+                if ctx is not None:
+                    embedded.add(texts)
+        return summarise_sweep(report.partial)
 
-    key = task_key(td, plan)
+    key = task_key(plan)
     st.session_state[KEY] = key
     st.session_state["sweep_data"] = td.key
-    st.session_state[f"sweep_embedded_{len(train)}"] = True
-    background.tasks().start(key, work)
+    tasks.submit(key, work, label=f"K-shot sweep: {', '.join(plan.methods)}",
+                 estimate_s=expected, device=plan.device)
 
 
-def _progress_text(step: Any) -> str:
+def _progress(step: Any) -> Any:
     if step.phase == "embedding":
-        return t("sweep.embedding")
-    return t("sweep.progress", done=step.done, total=step.total, method=step.method,
-             k=shots_label(step.shots), seed=step.seed)
+        return msg("teach.sweep.embedding")
+    return msg("teach.sweep.progress", done=step.done, total=step.total, method=step.method,
+               k=shots_label(step.shots), seed=step.seed)
 
 
-def run_button(td: teach_state.TeachData, plan: SweepPlan, train: TextSet,
-               test: TextSet) -> background.Task | None:
-    """The Run button (off while a sweep runs); returns this session's latest sweep task."""
-    key = st.session_state.get(KEY)
-    task = background.tasks().get(key) if key else None
-    busy = task is not None and task.active
+def current(plan: ExperimentPlan | None) -> Any:
+    """The sweep to show: the one of these settings if it was run (by anyone: it is shown
+    again at once), else this session's latest."""
+    return (tasks.get(task_key(plan)) if plan is not None else None) \
+        or tasks.get(st.session_state.get(KEY))
+
+
+def run_button(td: teach_state.TeachData, plan: ExperimentPlan | None, split: Split,
+               expected: float | None) -> Any:
+    """The Run button (off while this sweep waits or runs, or nothing is chosen); returns
+    the sweep to show."""
+    job = current(plan)
+    busy = job is not None and job.active
     st.button(t("sweep.run"), key="sweep_run", type="primary", icon=":material/play_arrow:",
-              disabled=busy or not plan.methods or not plan.shots,
-              on_click=start, args=(td, plan, train, test))
-    return task
+              disabled=busy or plan is None, on_click=start, args=(td, plan, split, expected))
+    return job
 
 
-def live(task: background.Task) -> None:
-    """Progress, a Stop button and the plot so far (redrawn by the polling fragment)."""
-    left, right = st.columns([6, 1], vertical_alignment="center")
-    if task.state == "waiting":
-        left.info(t("common.waiting"), icon=":material/hourglass_top:")
-    else:
-        left.progress(task.fraction, text=task.message or t("common.working"))
-    if right.button(t("common.stop"), key="sweep_stop", icon=":material/stop_circle:"):
-        task.control.stop()
-    if task.partial:
-        summary = summarise_sweep(list(task.partial))
+def live(job: Any) -> None:
+    """Place in line or progress, a Stop button and the plot so far (redrawn by the polling
+    fragment)."""
+    tasks.progress(job, "sweep_stop")
+    if job.partial:
+        summary = summarise_sweep(list(job.partial))
         st.plotly_chart(figs.sweep_figure(summary, t("sweep.figure_live")), theme=None,
-                        key=f"sweep_live_{len(task.partial)}")
+                        key=f"sweep_live_{len(job.partial)}")
 
 
-def results(task: background.Task) -> None:
+def results(job: Any) -> None:
     """The finished (or stopped) sweep: plot, what it shows, table, CSV."""
-    if task.state == "failed":
-        st.error(t("common.failed", error=task.error), icon=":material/error:")
+    if job.state == "failed":
+        tasks.failed(job)
         return
-    summary = summarise_sweep(list(task.partial))
+    if job.state == "stopped":
+        st.info(t("sweep.stopped", done=job.done, total=job.total), icon=":material/info:")
+    summary = summarise_sweep(list(job.partial))
     if summary.empty:
         return
-    if task.state == "stopped":
-        st.info(t("sweep.stopped", done=task.done, total=task.total), icon=":material/info:")
     st.plotly_chart(figs.sweep_figure(summary, t("sweep.figure")), theme=None, key="sweep_fig")
     _reading(summary)
     shown = summary.drop(columns=["order"])

@@ -2,7 +2,8 @@
 
 Episodes are drawn from the *novel* class pool; brief meta-training sees only the *base*
 pool, so "after meta-training" always means "on classes it never saw" (when the data has at
-least four classes).
+least four classes). Brief meta-training is a task of the app's one queue (``ui.tasks``): it
+waits its turn on the device and is shared by every session asking for the same one.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import streamlit as st
 
 from metacore.data import DataError, TextSet
 from metacore.data.episodes import Episode
+from metacore.estimate import meta_training_seconds
+from metacore.messages import msg
 from metacore.teaching import ClassPools, class_pools, draw_episode, split_by_classes
-from metacore.teaching.costs import brief_seconds
 from metacore.teaching.meta import BRIEF_SHAPE, BriefTraining, meta_train_briefly
-from ui import background, teach_state
+from ui import tasks, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
 
@@ -78,44 +80,58 @@ def brief_key(method: str, td: teach_state.TeachData, pool: ClassPools, episodes
             f"{episodes}")
 
 
-def start_brief(method: str, td: teach_state.TeachData, pool: ClassPools,
-                episodes: int) -> background.Task:
-    """Meta-train ``method`` briefly on the base pool, in the background (shared by key)."""
-    base = td.textset if not pool.disjoint else split_by_classes(td.textset, pool.novel)[0]
+def start_brief(method: str, td: teach_state.TeachData, pool: ClassPools, episodes: int) -> None:
+    """Queue a brief meta-training of ``method`` on the base pool (or find the one queued,
+    running or done under its key: every session shares it)."""
+    base = _base(td, pool)
     ctx = teach_state.context()  # loads the backbone here, in the script thread
 
-    def work(task: background.Task) -> BriefTraining:
+    def work(report: Any) -> BriefTraining:
         def progress(done: int, total: int, loss: float) -> None:
-            task.done, task.total = done, total
-            task.message = f"{done}/{total} · loss {loss:.3f}"
+            report.progress(done, total, msg("teach.brief.progress", done=done, total=total,
+                                             loss=loss))
 
-        run_ctx = dataclasses.replace(ctx, control=task.control)
+        run_ctx = dataclasses.replace(ctx, control=report.control)
         return meta_train_briefly(method, base, ctx=run_ctx, episodes=episodes,
                                   on_progress=progress)
 
-    return background.tasks().start(brief_key(method, td, pool, episodes), work)
+    tasks.submit(brief_key(method, td, pool, episodes), work,
+                 label=f"brief meta-training: {method}",
+                 estimate_s=brief_seconds(method, td, episodes))
+
+
+def _base(td: teach_state.TeachData, pool: ClassPools) -> TextSet:
+    return td.textset if not pool.disjoint else split_by_classes(td.textset, pool.novel)[0]
+
+
+def brief_task(method: str, td: teach_state.TeachData, pool: ClassPools, episodes: int) -> Any:
+    """The brief meta-training's task (``JobView``), if one was submitted."""
+    return tasks.get(brief_key(method, td, pool, episodes))
 
 
 def brief_result(method: str, td: teach_state.TeachData, pool: ClassPools,
                  episodes: int) -> BriefTraining | None:
-    task = background.tasks().get(brief_key(method, td, pool, episodes))
-    return task.result if task is not None and task.state in ("done", "stopped") else None
+    job = brief_task(method, td, pool, episodes)
+    return job.value if job is not None and job.state in ("completed", "stopped") else None
 
 
-def show_progress(task: background.Task) -> None:
-    """A progress bar (or the waiting note) and a Stop button for a running task."""
-    if task.state == "waiting":
-        st.info(t("common.waiting"), icon=":material/hourglass_top:")
-        return
-    left, right = st.columns([6, 1], vertical_alignment="center")
-    left.progress(task.fraction, text=task.message or t("common.working"))
-    if right.button(t("common.stop"), key=f"stop_{abs(hash(task.key))}",
-                    icon=":material/stop_circle:"):
-        task.control.stop()
+def show_progress(job: Any) -> None:
+    """The place in line, or a progress bar, and a Stop button for a brief meta-training."""
+    tasks.progress(job, f"stop_{job.job_id}")
 
 
-def brief_expected(method: str, episodes: int) -> str:
-    return teach_state.human_seconds(brief_seconds(method, episodes, BRIEF_SHAPE))
+def brief_seconds(method: str, td: teach_state.TeachData, episodes: int) -> float | None:
+    """Expected seconds of the brief meta-training: the method's cost model
+    (``metacore.estimate.meta_training_seconds``) at the backbone's measured speed."""
+    speed = teach_state.speed(td.textset.texts)
+    if speed is None:
+        return None
+    return meta_training_seconds(method, {}, speed, episodes=episodes, shape=BRIEF_SHAPE)
+
+
+def brief_expected(method: str, td: teach_state.TeachData, episodes: int) -> str:
+    seconds = brief_seconds(method, td, episodes)
+    return teach_state.human_seconds(float("nan") if seconds is None else seconds)
 
 
 def episode_card(textset: TextSet, episode: Episode) -> str:

@@ -16,12 +16,13 @@ import numpy as np
 import streamlit as st
 
 from metacore import presets
-from metacore.data import TextSet, load_dataset
+from metacore.data import Split, TextSet, load_dataset
+from metacore.plan import DataSource
 from metacore.presets import MEASURED_ON
 from metacore.teaching import textset_of
 from metacore.training.context import RunContext
 from ui import state
-from ui.i18n import LANGUAGES, language, set_language, t
+from ui.i18n import LANGUAGES, language, lkey, set_language, t
 
 BACKBONE_KEY = "teach_backbone"  # tests set "tiny"; the pages use the bundled MiniLM
 PRESET_KEY = "teach_preset"
@@ -104,14 +105,14 @@ def data_line(td: TeachData) -> None:
                     icon=":material/table_view:")
 
 
-def human_seconds(seconds: float) -> str:
+def human_seconds(seconds: float, lang: str | None = None) -> str:
     if seconds != seconds:  # NaN: unknown
         return "—"
     if seconds < 1:
-        return t("common.ms", value=max(1, round(seconds * 1000)))
+        return t("common.ms", lang=lang, value=max(1, round(seconds * 1000)))
     if seconds < 90:
-        return t("common.seconds", value=round(seconds))
-    return t("common.minutes", value=f"{seconds / 60:.1f}")
+        return t("common.seconds", lang=lang, value=round(seconds))
+    return t("common.minutes", lang=lang, value=f"{seconds / 60:.1f}")
 
 
 def preset_caption(name: str) -> str:
@@ -125,37 +126,95 @@ def preset_caption(name: str) -> str:
 
 def preset_picker(kind: str | None, key: str, on_pick: Any = None) -> str | None:
     """A select box of presets (of ``kind``) showing each one's expected time."""
-    options = [p.name for p in presets.for_kind(kind)]
-    if not options:
+    options = ["", *(p.name for p in presets.for_kind(kind))]
+    if len(options) == 1:
         return None
-    picked = st.selectbox(t("presets.label"), [""] + options, key=key, on_change=on_pick,
-                          format_func=lambda n: t("presets.none") if not n else
-                          f"{t(f'preset.{n}.title')} · {human_seconds(presets.get(n).seconds)}",
+    chosen = picked_preset(key, kind) or ""
+
+    def picked_now() -> None:  # before the page reruns: the preset's settings fill the form
+        st.session_state[f"{key}{CHOSEN}"] = st.session_state.get(lkey(key)) or ""
+        if on_pick is not None:
+            on_pick()
+
+    picked = st.selectbox(t("presets.label"), options, index=options.index(chosen),
+                          key=lkey(key), on_change=picked_now, format_func=_preset_label,
                           help=t("presets.help"))
+    st.session_state[f"{key}{CHOSEN}"] = picked or ""
     if picked:
         st.caption(f"{t(f'preset.{picked}.about')} {preset_caption(picked)}")
     return picked or None
 
 
-def split(td: TeachData) -> tuple[TextSet, TextSet]:
-    """(train, test) as the Data page's split settings cut them (the sweep's texts)."""
-    chosen = state.dataset()
+def _preset_label(name: str, lang: str | None = None) -> str:
+    if not name:
+        return t("presets.none", lang=lang)
+    return (f"{t(f'preset.{name}.title', lang=lang)} · "
+            f"{human_seconds(presets.get(name).seconds, lang)}")
+
+
+CHOSEN = "__chosen"  # the chosen preset's name, kept apart from the widget (ui.i18n.lkey)
+
+
+def picked_preset(key: str, kind: str | None) -> str | None:
+    """The preset chosen in the select box ``key`` (None: none), by name. The page keeps the
+    name itself: the box's key changes with the language (``lkey``), because the browser keeps
+    a choice by its label, and the new box starts from this name."""
+    value = st.session_state.get(f"{key}{CHOSEN}")
+    return value if value in {p.name for p in presets.for_kind(kind)} else None
+
+
+def choose_preset(key: str, name: str) -> None:
+    """Choose preset ``name`` in the box ``key`` from code (a link from the Learn page)."""
+    st.session_state[f"{key}{CHOSEN}"] = name
+    for widget in (key, *(f"{key}__{lang}" for lang in LANGUAGES)):  # redraw from the name
+        st.session_state.pop(widget, None)
+
+
+def data_source(td: TeachData) -> DataSource:
+    """The Data page's file and split settings (the sample's defaults when it is the fallback),
+    as a plan names them: the split is fixed by the page's seed for every run."""
     if td.fallback:
-        return _split(td.key.split("|")[0], None, None, None, 0.2, 0.1, 0, True)
-    return _split(chosen["path"], chosen["text_col"], chosen["label_col"], chosen["test_path"],
-                  chosen["test_size"], chosen["val_size"], chosen["seed"],
-                  chosen["use_split_column"])
+        return DataSource(path=td.key.split("|")[0], split_seed=0)
+    chosen = state.dataset()
+    return DataSource(path=chosen["path"], test_path=chosen["test_path"],
+                      text_col=chosen["text_col"], label_col=chosen["label_col"],
+                      test_size=chosen["test_size"], val_size=chosen["val_size"],
+                      use_split_column=chosen["use_split_column"], split_seed=chosen["seed"])
+
+
+def split(td: TeachData) -> Split:
+    """Train, validation and test as the Data page's split settings cut them (the sweep's
+    texts, and the add-a-class view's)."""
+    d = data_source(td)
+    return _split(d.path, d.text_col, d.label_col, d.test_path, d.test_size, d.val_size,
+                  d.split_seed or 0, d.use_split_column)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _split(path: str, text_col: str | None, label_col: str | None, test_path: str | None,
-           test_size: float, val_size: float, seed: int, use_split_column: bool
-           ) -> tuple[TextSet, TextSet]:
+           test_size: float, val_size: float, seed: int, use_split_column: bool) -> Split:
     from metacore.data import make_split
 
     loaded = load_dataset(path, text_col=text_col, label_col=label_col)
     test = load_dataset(test_path, text_col=text_col, label_col=label_col) if test_path \
         else None
-    cut = make_split(loaded, test_data=test, test_size=test_size, val_size=val_size, seed=seed,
-                     use_split_column=use_split_column)
-    return cut.train, cut.test
+    return make_split(loaded, test_data=test, test_size=test_size, val_size=val_size,
+                      seed=seed, use_split_column=use_split_column)
+
+
+def speed(texts: list[str] | tuple[str, ...]) -> Any:
+    """The backbone's measured seconds per text on the runs' device (``metacore.estimate``;
+    measured once per process), or None when it cannot be measured: estimates then say
+    "unknown" rather than block anything."""
+    from metacore.estimate import calibrate
+    from metacore.teaching.common import model_threads
+    from metacore.training.device import resolve_device
+
+    try:
+        # with the threads the teaching computations train with: one on a busy CPU, where
+        # two threads measured a small batch 3-10x slower than the sweep then ran
+        with model_threads():
+            return calibrate(state.backbone(backbone_spec()), list(texts)[:32],
+                             resolve_device("auto"))
+    except Exception:  # noqa: BLE001 - an estimate must never break the page
+        return None

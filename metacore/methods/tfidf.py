@@ -19,10 +19,12 @@ from metacore.methods.costs import DataSizes, Work
 from metacore.methods.registry import register
 from metacore.training.context import RunContext
 
-
 # Measured per-fit costs on the CPU (no encoder): fixed seconds plus seconds per training text
-# (TF-IDF word 1-2 + char 2-4 and logistic regression, predictions included).
-FIXED_S, PER_TEXT_S = 0.1, 0.003
+# (TF-IDF word 1-2 + char 2-4 and logistic regression, predictions of the sample's 69 test texts
+# and the runner's work around the fit included). From the fits of K-shot sweeps on the English
+# sample, 2 CPU cores (bench/sweep_estimate.py): 0.06 s at 9 texts to 0.30 s at 238 when idle,
+# about 1.4x that at load 1.3; 0.1 s + 0.003 s per text estimated a 30-run sweep 1.7-2.4x long.
+FIXED_S, PER_TEXT_S = 0.06, 0.0012
 
 
 @dataclass

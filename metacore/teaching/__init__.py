@@ -4,8 +4,9 @@ Pages ask for plain data (dataclasses, numpy arrays, pandas frames) and draw it;
 reuses the methods' own pieces (prototypes, ``inner_loop``, Proto-MAML heads, the registry)
 so what the learner sees is what the methods do. Modules: ``episodes`` (the episode
 inspector), ``inner`` (per-step inner-loop traces), ``meta`` (brief meta-training), ``sweep``
-(accuracy against K), ``add_class`` (absorbing a new label), ``lessons`` and ``toy`` (the
-Learn page's small figures), ``costs`` (measured times for estimates).
+(accuracy against K, one runner's run per point), ``add_class`` (absorbing a new label),
+``lessons`` and ``toy`` (the Learn page's small figures). Time estimates come from each
+method's own cost model (``metacore.estimate``).
 """
 
 from __future__ import annotations

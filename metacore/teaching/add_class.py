@@ -4,8 +4,9 @@
   one more prototype, the mean of its K embeddings: no gradient step at all.
 * Gradient meta-learners (ANIL, and MAML's head) start a Proto-MAML head from the prototypes
   and take a few inner SGD steps on the support set (Triantafillou et al. 2020).
-* Fine-tuning has no slot for a new class: the linear probe is refitted on everything, and full
-  fine-tuning would retrain the whole network (estimated here from its measured cost).
+* Fine-tuning has no slot for a new class: the linear probe is refitted on everything (a run of
+  the one runner, as a comparison would run it), and full fine-tuning would retrain the whole
+  network (estimated here from its cost model, ``metacore.estimate``).
 
 Accuracy is measured on held-out texts of the old classes, and on the new class by
 leave-one-out (each new example classified by a model built from the other K - 1).
@@ -23,15 +24,9 @@ import torch
 from torch import nn
 
 from metacore.data import TextSet
-from metacore.methods import registry
 from metacore.methods.episodic_base import EpisodicMethod, head_logits, proto_head
 from metacore.methods.maml import HEAD, GradientMethod, inner_loop
-from metacore.teaching.common import (
-    fresh_context,
-    label_ids,
-    prototypes,
-    squared_distances,
-)
+from metacore.teaching.common import label_ids, prototypes, squared_distances
 from metacore.training.context import RunContext
 
 Features = Callable[[Sequence[str]], np.ndarray]
@@ -102,14 +97,33 @@ def head_steps_absorber(features: Features, method: GradientMethod) -> Absorber:
     return absorb
 
 
-def retrain_absorber(name: str, ctx: RunContext) -> Absorber:
-    """Fit a fresh ``name`` (e.g. the linear probe) on the whole support set."""
+def retrain_absorber(name: str, ctx: RunContext, asked: Sequence[str]) -> Absorber:
+    """Fit a fresh ``name`` (e.g. the linear probe) on the whole support set with the one
+    runner (``metacore.run.run``), exactly as a comparison runs it, and answer from its
+    predictions. The runner scores a test set, not texts asked later, so every text the view
+    will ask about (``asked``: the held-out texts, the new examples, the tried sentences) is
+    that test set, and the predictor looks them up."""
+    from metacore.data import Split
+    from metacore.plan import ExperimentPlan
+    from metacore.run import run
+    from metacore.run.adapt import prepared_from_split
+
+    plan = ExperimentPlan(methods={name: {}}, seeds=(ctx.seed,), device=str(ctx.device),
+                          backbone=getattr(ctx.backbone, "name", None) or "minilm")
+    which = plan.runs()[0]
+    texts = tuple(dict.fromkeys(asked))
 
     def absorb(support: TextSet) -> Predictor:
-        method = registry.create(name)
-        run_ctx = fresh_context(ctx, ctx.seed)
-        method.fit(support, val=None, ctx=run_ctx)
-        return lambda texts: method.predict(list(texts), ctx=run_ctx)
+        # the labels of the asked texts are not known (tried sentences): any class will do,
+        # only the predictions are read
+        test = TextSet(texts, tuple([support.labels[0]] * len(texts)))
+        split = Split(train=support, val=None, test=test, strategy="given")
+        result = run(plan, which, prepared=prepared_from_split(split, which),
+                     backbone=ctx.backbone, control=ctx.control, project=False)
+        if result.status != "completed":
+            raise RuntimeError(result.error or result.status)
+        said = {p["text"]: p["predicted"] for p in result.predictions}
+        return lambda wanted: [said[t] for t in wanted]
 
     return absorb
 
@@ -191,10 +205,11 @@ def add_class(train: TextSet, test_old: TextSet, new: TextSet, *, ctx: RunContex
         meta: Set-up meta-learners by name ("protonet", "anil"); ANIL is made untrained
             (pretrained encoder, no meta-training) when missing.
         tried: The learner's own sentences; each method's prediction is reported.
-        finetune_seconds: Estimated time to retrain full fine-tuning (``costs``), if known.
+        finetune_seconds: Estimated time to retrain full fine-tuning
+            (``metacore.estimate.estimate_seconds``), if known.
     """
     frozen = frozen_features(ctx)
-    plan = _plan(train, frozen, dict(meta or {}), ctx)
+    plan = _plan(train, frozen, dict(meta or {}), ctx, [*test_old.texts, *new.texts, *tried])
     everything = [*train.texts, *test_old.texts, *new.texts, *tried]
     for features in {id(f): f for *_, f in plan}.values():
         features(everything)
@@ -210,8 +225,9 @@ def add_class(train: TextSet, test_old: TextSet, new: TextSet, *, ctx: RunContex
 
 
 def _plan(train: TextSet, frozen: Features, meta: dict[str, EpisodicMethod],
-          ctx: RunContext) -> list[tuple[str, str, int, Absorber, Features]]:
-    """(method, how, gradient steps, absorber, its feature space) for every method shown."""
+          ctx: RunContext, asked: Sequence[str]) -> list[tuple[str, str, int, Absorber, Features]]:
+    """(method, how, gradient steps, absorber, its feature space) for every method shown;
+    ``asked``: every text the methods will be asked to classify."""
     if "anil" not in meta:
         from metacore.teaching.meta import create_brief
 
@@ -226,7 +242,8 @@ def _plan(train: TextSet, frozen: Features, meta: dict[str, EpisodicMethod],
     plan.append(("anil", "inner_steps", anil.config.inner_steps,
                  head_steps_absorber(feats, anil), feats))
     # the linear probe reads the process-wide cache that ``frozen`` fills
-    plan.append(("linear-probe", "retrain", 0, retrain_absorber("linear-probe", ctx), frozen))
+    plan.append(("linear-probe", "retrain", 0, retrain_absorber("linear-probe", ctx, asked),
+                 frozen))
     return plan
 
 

@@ -6,6 +6,7 @@ meaningless but every code path runs in seconds.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -113,16 +114,74 @@ def test_inner_loop_slider_changes_the_result(at) -> None:
     assert "predicted" in _table(at, "confidence").columns
 
 
+def _tiny_sweep(at, seeds: int = 2) -> None:
+    at.multiselect(key="sweep_methods").set_value(["nearest-centroid"])
+    at.multiselect(key="sweep_shots").set_value([1, 2])
+    at.number_input(key="sweep_seeds").set_value(seeds).run()
+    _clean(at)
+
+
+def _queue(home):
+    """The app's one queue, as the pages of this test's home see it."""
+    from ui import state
+
+    return state._queue(str(home))
+
+
+def _sweeps(queue) -> list:
+    return [j for j in queue.jobs(kind="task") if j.label.startswith("K-shot sweep")]
+
+
 def test_sweep_with_a_tiny_setting_produces_a_plot(at) -> None:
     _open(at, "sweep")
     assert at.button(key="sweep_run")
-    at.multiselect(key="sweep_methods").set_value(["nearest-centroid"])
-    at.multiselect(key="sweep_shots").set_value([1, 2])
-    at.number_input(key="sweep_seeds").set_value(2).run()
+    _tiny_sweep(at)
+    assert any("Expected: about" in c.value for c in at.caption)
     at.button(key="sweep_run").click().run()
     _wait(at, lambda: bool(_keyed(at, "sweep_fig")))
     assert _keyed(at, "sweep_fig")
     assert _table(at, "macro-F1")["method"].tolist() == ["nearest-centroid"] * 2
+
+
+def test_sweep_waits_its_turn_in_the_shared_queue(at, home) -> None:
+    """Behind a running job and a waiting one on the same device, the sweep is third: the
+    page says two jobs are ahead (in English and in Chinese), then runs it when they end."""
+    from streamlit.testing.v1 import AppTest
+
+    _open(at, "sweep")
+    queue, gate = _queue(home), threading.Event()
+    for i in range(2):
+        queue.submit_task(f"test-block-{i}", lambda report: gate.wait(60), label="block")
+    try:
+        _tiny_sweep(at, seeds=1)
+        at.button(key="sweep_run").click().run()
+        _clean(at)
+        assert [j.position for j in _sweeps(queue)] == [2]
+        assert any("2 jobs ahead of you" in i.value for i in at.info)
+        other = AppTest.from_file(APP, default_timeout=120)  # another learner, same sweep
+        settings = {"teach_backbone": "tiny", "lang": "zh", "sweep_methods": [
+            "nearest-centroid"], "sweep_shots": [1, 2], "sweep_seeds": 1}
+        for key, value in settings.items():  # set here: the widgets' labels are Chinese
+            other.session_state[key] = value
+        _open(other, "sweep")
+        assert any("你前面还有 2 个任务" in i.value for i in other.info)
+        assert other.button(key="sweep_run").disabled
+    finally:
+        gate.set()
+    _wait(at, lambda: bool(_keyed(at, "sweep_fig")))
+    assert len(_sweeps(queue)) == 1 and _sweeps(queue)[0].state == "completed"
+
+
+def test_the_same_sweep_twice_is_one_task_shown_at_once(at, home) -> None:
+    _open(at, "sweep")
+    _tiny_sweep(at, seeds=1)
+    at.button(key="sweep_run").click().run()
+    _wait(at, lambda: bool(_keyed(at, "sweep_fig")))
+    first = _sweeps(_queue(home))
+    at.button(key="sweep_run").click().run()  # the same settings again
+    _clean(at)
+    assert _keyed(at, "sweep_fig")  # at once: the finished task is found, not queued again
+    assert [j.job_id for j in _sweeps(_queue(home))] == [j.job_id for j in first]
 
 
 def test_sweep_preset_fills_the_settings(at) -> None:

@@ -2,6 +2,8 @@
 
 Drives Debian's Chromium through Playwright against ``streamlit run app.py`` (the pattern of
 ``test_e2e.py``, helpers in ``teaching_support``), with the bundled MiniLM and two fast methods.
+The sweep is a task of the app's one queue; the page shows its expected time (the methods'
+cost models at MiniLM's measured speed) before it starts and its plot once it has finished.
 The documentation's screenshots come from ``test_screenshots.py``.
 """
 
@@ -33,6 +35,7 @@ def test_sweep_runs_and_plots(tmp_path) -> None:
         page.get_by_role("button", name="Run the sweep").wait_for()
         pick(page, "sweep_methods", ["nearest-centroid", "linear-probe"])
         settle(page)
+        assert page.get_by_text("Expected: about").count() == 1
         page.get_by_role("button", name="Run the sweep").click()
         page.locator(".st-key-sweep_fig").wait_for()  # appears when the sweep has finished
         settle(page)

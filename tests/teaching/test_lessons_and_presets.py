@@ -71,20 +71,17 @@ def test_toy_meta_learning_is_deterministic() -> None:
 
 def test_presets_are_complete_and_valid() -> None:
     assert {"sweep-1min", "compare-2min", "meta-5min"} <= set(presets.PRESETS)
-    assert {p.device for p in presets.PRESETS.values()} == {"cpu", "gpu"}
+    assert {p.machine for p in presets.PRESETS.values()} == {"cpu", "gpu"}
     for name, preset in presets.PRESETS.items():
-        settings = presets.apply_preset(name)
-        assert settings["methods"] and settings["seeds"] and settings["expected_seconds"] > 0
-        for method in preset.methods:
-            registry.create(method, preset.configs.get(method, {}))  # valid settings
-        if preset.kind == "episodic":
-            assert {"n_way", "k_shot", "n_query", "test_episodes"} <= set(settings)
-    sweep = presets.apply_preset("sweep-1min")
-    assert sweep["shots"][-1] is None and sweep["kind"] == "sweep"
-    sweep["methods"].append("x")
-    assert "x" not in presets.apply_preset("sweep-1min")["methods"]  # a fresh copy
+        assert preset.name == name and preset.methods and preset.seconds > 0
+        for method, settings in preset.plan.methods.items():
+            registry.create(method, dict(settings))  # valid settings
+        assert preset.kind in presets.KINDS and preset.plan.seeds
+    sweep = presets.get("sweep-1min")
+    assert sweep.plan.shots[-1] is None and sweep.kind == "sweep"
+    assert [p.name for p in presets.for_kind("sweep", "cpu")] == ["sweep-1min"]
     with pytest.raises(ValueError, match="Unknown preset"):
-        presets.apply_preset("nope")
+        presets.get("nope")
 
 
 def test_every_interface_string_exists_in_both_languages() -> None:

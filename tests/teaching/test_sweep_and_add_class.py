@@ -1,41 +1,75 @@
-"""The K-shot sweep (progress, summary, intervals) and adding a class live."""
+"""The K-shot sweep (progress, summary, intervals, its estimate) and adding a class live."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from metacore.data import Split
+from metacore.estimate import Speed, sweep_seconds
 from metacore.metrics import mean_ci95
-from metacore.teaching import SweepPlan, SweepPoint, add_class, k_shot_sweep, summarise_sweep
+from metacore.teaching import SweepPoint, add_class, k_shot_sweep, summarise_sweep, sweep_plan
 from metacore.teaching.add_class import new_class_set
-from metacore.teaching.costs import fit_cost, sweep_seconds
 from metacore.teaching.sweep import crossover
 from tests.conftest import make_texts
 
 
 def test_sweep_yields_progress_and_points(ctx) -> None:
     train, test = make_texts(3, 10, seed=1), make_texts(3, 4, seed=2)
-    plan = SweepPlan(["nearest-centroid", "tfidf-logreg"], shots=(1, 2, None), seeds=(0, 1))
-    steps = list(k_shot_sweep(train, test, plan, ctx=ctx))
+    plan = sweep_plan(["nearest-centroid", "tfidf-logreg"], shots=(1, 2, None), seeds=(0, 1))
+    steps = list(k_shot_sweep(plan, (train, test), ctx=ctx))
     points = [s.point for s in steps if s.point is not None]
-    assert len(points) == plan.total == 12
+    assert len(points) == len(plan.runs()) == 12
     assert steps[0].phase == "embedding" and steps[-1].done == 12
     assert {p.n_train for p in points if p.shots == 1} == {3}
     assert {p.n_train for p in points if p.shots is None} == {30}
-    again = [s.point for s in k_shot_sweep(train, test, plan, ctx=ctx) if s.point]
+    again = [s.point for s in k_shot_sweep(plan, (train, test), ctx=ctx) if s.point]
     assert [p.accuracy for p in again] == [p.accuracy for p in points]  # seeded
+
+
+def test_sweep_runs_each_point_through_the_runner_with_the_validation_part(ctx) -> None:
+    """A split with a validation part: each point is the runner's run at that K (its
+    K-shot validation sample included), scored on the same test texts."""
+    from metacore.run import run
+    from metacore.run.adapt import prepared_from_split
+
+    split = Split(train=make_texts(3, 10, seed=1), val=make_texts(3, 3, seed=3),
+                  test=make_texts(3, 4, seed=2), strategy="given")
+    plan = sweep_plan(["linear-probe"], shots=(2, None), seeds=(0,))
+    points = [s.point for s in k_shot_sweep(plan, split, ctx=ctx) if s.point is not None]
+    for point, one in zip(points, plan.runs(), strict=True):
+        alone = run(plan, one, prepared=prepared_from_split(split, one), backbone=ctx.backbone,
+                    project=False)
+        assert alone.data["n_val"] == (6 if one.shots == 2 else 9)
+        assert point.accuracy == alone.metrics["accuracy"]
 
 
 def test_sweep_stops_between_fits(ctx) -> None:
     ctx.control.stop()
-    plan = SweepPlan(["nearest-centroid"], shots=(1, 2), seeds=(0,))
-    steps = list(k_shot_sweep(make_texts(3, 5), make_texts(3, 2, seed=4), plan, ctx=ctx))
+    plan = sweep_plan(["nearest-centroid"], shots=(1, 2), seeds=(0,))
+    steps = list(k_shot_sweep(plan, (make_texts(3, 5), make_texts(3, 2, seed=4)), ctx=ctx))
     assert not [s for s in steps if s.point is not None]
 
 
-def test_sweep_rejects_unknown_methods(ctx) -> None:
+def test_sweep_rejects_unknown_methods() -> None:
     with pytest.raises(ValueError, match="Unknown method"):
-        list(k_shot_sweep(make_texts(2, 3), make_texts(2, 2), SweepPlan(["nope"]), ctx=ctx))
+        sweep_plan(["nope"])
+
+
+def test_sweep_estimate_grows_with_data_and_seeds() -> None:
+    """The page's estimate: each method's cost model at a measured speed; a text embedded
+    once for every frozen-backbone run, none for TF-IDF."""
+    split = Split(train=make_texts(3, 40), val=None, test=make_texts(3, 5, seed=1),
+                  strategy="given")
+    speed = Speed(forward_s=0.01, train_s=0.03, device="cpu", tokens=16)
+    methods = ["protonet", "nearest-centroid"]
+    small = sweep_seconds(sweep_plan(methods, (2, 4), (0,)), split, speed)
+    large = sweep_seconds(sweep_plan(methods, (2, 4, None), (0, 1, 2)), split, speed)
+    assert large["protonet"] > small["protonet"] > large["nearest-centroid"] > 0
+    warm = sweep_seconds(sweep_plan(methods, (2, 4), (0,)), split, speed, embedded=True)
+    assert warm["protonet"] < small["protonet"]  # the first backbone method embeds
+    tfidf = sweep_seconds(sweep_plan(["tfidf-logreg"], (2, None), (0,)), split, None)
+    assert 0 < tfidf["tfidf-logreg"] < 5
 
 
 def _point(method: str, shots: int | None, seed: int, acc: float) -> SweepPoint:
@@ -62,13 +96,6 @@ def test_crossover_finds_where_the_slow_method_catches_up() -> None:
     summary = summarise_sweep(points)
     assert crossover(summary, "proto", "ft") == "16"
     assert crossover(summary, "ft", "proto") == "1"
-
-
-def test_cost_estimates_grow_with_data_and_seeds() -> None:
-    small = sweep_seconds(["protonet", "nearest-centroid"], [9, 18], 1)
-    large = sweep_seconds(["protonet", "nearest-centroid"], [9, 18, 144], 3)
-    assert large["protonet"] > small["protonet"] > large["nearest-centroid"]
-    assert fit_cost("maml").per_text_s > 0  # unmeasured methods borrow their family's cost
 
 
 def test_new_class_set_cleans_and_checks() -> None:
@@ -98,3 +125,30 @@ def test_add_class_rows_and_picture(ctx) -> None:
     proto_xy = pic[pic["kind"] == "new prototype"][["x", "y"]].to_numpy()[0]
     np.testing.assert_allclose(new_xy, proto_xy, atol=1e-9)  # the prototype is their mean
     assert list(report.tried.columns) == ["text", "nearest-centroid", "anil", "linear-probe"]
+
+
+def test_add_class_refits_the_probe_with_the_runner(ctx, monkeypatch) -> None:
+    """The linear probe's row comes from the one runner (once on everything, then once per
+    left-out example), with the predictions of fitting the method directly."""
+    import metacore.run
+    from metacore.data import TextSet
+    from metacore.methods import registry
+    from metacore.teaching.common import fresh_context
+
+    plans, real = [], metacore.run.run
+    monkeypatch.setattr(metacore.run, "run", lambda plan, *a, **k: plans.append(plan) or
+                        real(plan, *a, **k))
+    train, test = make_texts(3, 4, seed=5), make_texts(3, 3, seed=6)
+    new = new_class_set("food", make_texts(4, 4, seed=7).subset(range(12, 16)).texts)
+    tried = ["pizza pasta chef", "goal match"]
+    report = add_class(train, test, new, ctx=ctx, tried=tried)
+    assert len(plans) == 1 + len(new) and set(plans[0].methods) == {"linear-probe"}
+    direct = registry.create("linear-probe")
+    run_ctx = fresh_context(ctx, ctx.seed)
+    direct.fit(TextSet(train.texts + new.texts, train.labels + new.labels), val=None,
+               ctx=run_ctx)
+    row = next(r for r in report.rows if r.method == "linear-probe")
+    assert list(row.tried) == direct.predict(tried, ctx=run_ctx)
+    old = np.mean([p == y for p, y in zip(direct.predict(list(test.texts), ctx=run_ctx),
+                                          test.labels)])
+    assert row.old_accuracy == pytest.approx(old)

@@ -1,0 +1,118 @@
+"""The form keeps what was chosen, in a real browser: through language switches on every page
+(any number of them), through a reload while the comparison runs, and a double click on Start
+queues the comparison once.
+
+Streamlit's browser side keeps a select box's choice by its label, so a switch of language used
+to hand a translated label back as a value ("Unknown preset 'No preset (choose the settings
+yourself)'"); only a browser shows that, AppTest does not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.teaching_support import CHROMIUM, app_server, browser_page, pick, settle
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
+PAGES = ["train", "data", "results", "playground", "history", "learn", "inspector",
+         "inner_loop", "sweep", "add_class"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with app_server(tmp_path_factory.mktemp("home"), OMP_NUM_THREADS="1",
+                    METACORE_TEACH_BACKBONE="tiny") as url:
+        yield url
+
+
+def go(page, path: str) -> None:
+    """Open a page through the sidebar (the session stays), whatever its language; the Data
+    page is the default one, at the root."""
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    (links.first if path == "data" else links.and_(page.locator(f'a[href$="/{path}"]'))
+     .first).click()
+    settle(page)
+
+
+def language(page, name: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_text(name, exact=True).first.click()
+    settle(page)
+
+
+def value(page, key: str) -> str:
+    return page.locator(f".st-key-{key} input").first.input_value()
+
+
+def fill(page, key: str, text: str) -> None:
+    box = page.locator(f".st-key-{key} input").first
+    box.fill(text)
+    box.press("Enter")
+    settle(page)
+
+
+def choose_tiny_backbone(page) -> None:
+    page.locator(".st-key-train_backbone").click()
+    page.get_by_role("option", name="Tiny random model (smoke test)").click()
+    settle(page)
+
+
+def form_state(page, suffix: str = "") -> tuple[str, str, str]:
+    """(chosen methods as shown, K, seeds) of the adapt form."""
+    return (page.locator(f".st-key-train_methods{suffix}").inner_text(),
+            value(page, "train_shots"), value(page, "train_seeds"))
+
+
+def test_language_switches_on_every_page_keep_every_choice(server) -> None:
+    with browser_page() as page:
+        page.goto(server)
+        settle(page)
+        go(page, "train")
+        pick(page, "train_methods", ["tfidf-logreg", "nearest-centroid"])
+        choose_tiny_backbone(page)
+        fill(page, "train_shots", "4")
+        fill(page, "train_seeds", "0, 2")
+        before = form_state(page)
+        assert "tfidf-logreg" in before[0] and "protonet" not in before[0]
+        for path in PAGES:
+            go(page, path)
+            for name in ("中文", "English", "中文", "English"):
+                language(page, name)  # settle() fails on any traceback on the page
+        go(page, "train")
+        assert form_state(page) == before
+        language(page, "中文")
+        methods, shots, seeds = form_state(page, "__zh")
+        assert "tfidf-logreg" in methods and "nearest-centroid" in methods
+        assert (shots, seeds) == ("4", "0, 2")
+        language(page, "English")
+
+
+def test_double_click_queues_once_and_a_reload_restores_the_running_form(server) -> None:
+    with browser_page() as page:
+        page.goto(server)
+        settle(page)
+        go(page, "train")
+        pick(page, "train_methods", ["tfidf-logreg", "full-finetune"])
+        choose_tiny_backbone(page)
+        fill(page, "train_shots", "4")
+        page.get_by_text("full-finetune settings").click()
+        fill(page, "cfg_full-finetune_epochs", "400")  # long enough to reload mid-run
+        page.get_by_role("button", name="Start comparison").dblclick()
+        settle(page)
+        page.locator('[class*="st-key-job_"]').first.wait_for()
+        assert page.locator('[class*="st-key-job_"]').count() == 2  # one per method, once
+        page.get_by_text("running").first.wait_for()
+        page.reload()  # a new session: the owner in the URL finds the comparison again
+        settle(page)
+        go(page, "train")
+        methods, shots, _ = form_state(page)
+        assert "full-finetune" in methods and "tfidf-logreg" in methods, methods
+        assert "linear-probe" not in methods and shots == "4"  # not the defaults
+        page.get_by_text("full-finetune settings").click()
+        assert value(page, "cfg_full-finetune_epochs") == "400"
+        assert page.locator('[class*="st-key-job_"]').count() == 2  # and its live cards
+        page.locator('[class*="st-key-stop_"] button').first.click()  # do not wait 400 epochs
+        page.get_by_role("button", name="See the results").wait_for()
+        settle(page)
