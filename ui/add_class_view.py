@@ -7,18 +7,25 @@ inspector joins in when one has been trained for this data.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from metacore.data import TextSet, sample_k_shot
 from metacore.estimate import estimate_seconds
+from metacore.messages import msg
 from metacore.methods.costs import DataSizes
 from metacore.teaching import AddClassReport, add_class, new_class_set
-from ui import inspector_view, teach_episode, teach_state
+from ui import inspector_view, tasks, teach_episode, teach_state
 from ui import teach_figures as figs
 from ui.i18n import t
 
 RESULT = "add_class_report"
+JOB = "add_class_job"  # this session's add-a-class task: (job id, label, K, with protonet)
 
 
 def inputs(td: teach_state.TeachData) -> tuple[str, list[str], list[str], int]:
@@ -43,7 +50,8 @@ def inputs(td: teach_state.TeachData) -> tuple[str, list[str], list[str], int]:
 
 def run(td: teach_state.TeachData, label: str, texts: list[str], tried: list[str],
         k: int) -> None:
-    """Absorb the class with every method (a few seconds) and keep the report."""
+    """Absorb the class with every method, as a task of the one queue (a few seconds once its
+    turn comes); the page shows the report when it ends."""
     try:
         new = new_class_set(label, texts)
     except ValueError as exc:
@@ -59,10 +67,20 @@ def run(td: teach_state.TeachData, label: str, texts: list[str], tried: list[str
                                        inspector_view.EPISODES)
     if brief is not None:
         meta["protonet"] = brief.method
-    with st.spinner(t("add.working", n=len(new))):
-        report = add_class(train, test, new, ctx=teach_state.context(), meta=meta,
-                           tried=tried, finetune_seconds=_finetune_seconds(train, new, test))
-    st.session_state[RESULT] = (new.labels[0], len(new), report, brief is not None)
+    ctx = teach_state.context()  # the backbone loads here, in the script thread
+    finetune = _finetune_seconds(train, new, test)
+
+    def work(report: Any) -> AddClassReport:
+        report.progress(0, 1, msg("teach.add.working", n=len(new)))
+        run_ctx = dataclasses.replace(ctx, control=report.control)
+        return add_class(train, test, new, ctx=run_ctx, meta=meta, tried=tried,
+                         finetune_seconds=finetune)
+
+    key = "add|" + hashlib.sha1(json.dumps(
+        [td.key, teach_state.backbone_spec(), new.labels[0], list(new.texts), tried, k,
+         brief is not None]).encode()).hexdigest()[:16]
+    job = tasks.submit(key, work, label=t("add.title"))
+    st.session_state[JOB] = (job, new.labels[0], len(new), brief is not None)
 
 
 def _finetune_seconds(train: TextSet, new: TextSet, test: TextSet) -> float | None:
@@ -81,7 +99,20 @@ def _cap(test: TextSet, per_class: int = 20) -> TextSet:
 
 
 def show() -> None:
-    """The last report: figure of the classes, the table, and the tried sentences."""
+    """The running task's place in line or progress, else the last report: figure of the
+    classes, the table, and the tried sentences."""
+    if JOB in st.session_state:
+        job_id, label, n, has_protonet = st.session_state[JOB]
+        job = tasks.snapshot(job_id)
+        if job is not None and job.active:
+            tasks.watch(job_id, lambda j: tasks.progress(j, "add_stop"))
+            return
+        st.session_state.pop(JOB)
+        if job is not None and job.state == "failed":
+            tasks.failed(job)
+            return
+        if job is not None and job.state == "completed":
+            st.session_state[RESULT] = (label, n, job.value, has_protonet)
     if RESULT not in st.session_state:
         st.info(t("add.empty"), icon=":material/info:")
         return

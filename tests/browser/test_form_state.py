@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.teaching_support import CHROMIUM, app_server, browser_page, pick, settle
+from tests.browser.support import (
+    CHROMIUM,
+    app_server,
+    browser_page,
+    pick,
+    select,
+    settle,
+    type_number,
+)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
@@ -46,19 +54,6 @@ def value(page, key: str) -> str:
     return page.locator(f".st-key-{key} input").first.input_value()
 
 
-def fill(page, key: str, text: str) -> None:
-    box = page.locator(f".st-key-{key} input").first
-    box.fill(text)
-    box.press("Enter")
-    settle(page)
-
-
-def choose_tiny_backbone(page) -> None:
-    page.locator(".st-key-train_backbone").click()
-    page.get_by_role("option", name="Tiny random model (smoke test)").click()
-    settle(page)
-
-
 def form_state(page, suffix: str = "") -> tuple[str, str, str]:
     """(chosen methods as shown, K, seeds) of the adapt form."""
     return (page.locator(f".st-key-train_methods{suffix}").inner_text(),
@@ -71,9 +66,9 @@ def test_language_switches_on_every_page_keep_every_choice(server) -> None:
         settle(page)
         go(page, "train")
         pick(page, "train_methods", ["tfidf-logreg", "nearest-centroid"])
-        choose_tiny_backbone(page)
-        fill(page, "train_shots", "4")
-        fill(page, "train_seeds", "0, 2")
+        select(page, "train_backbone", "Tiny random model (smoke test)")
+        type_number(page, "train_shots", "4")
+        type_number(page, "train_seeds", "0, 2")
         before = form_state(page)
         assert "tfidf-logreg" in before[0] and "protonet" not in before[0]
         for path in PAGES:
@@ -95,10 +90,10 @@ def test_double_click_queues_once_and_a_reload_restores_the_running_form(server)
         settle(page)
         go(page, "train")
         pick(page, "train_methods", ["tfidf-logreg", "full-finetune"])
-        choose_tiny_backbone(page)
-        fill(page, "train_shots", "4")
+        select(page, "train_backbone", "Tiny random model (smoke test)")
+        type_number(page, "train_shots", "4")
         page.get_by_text("full-finetune settings").click()
-        fill(page, "cfg_full-finetune_epochs", "400")  # long enough to reload mid-run
+        type_number(page, "cfg_full-finetune_epochs", "400")  # long enough to reload mid-run
         page.get_by_role("button", name="Start comparison").dblclick()
         settle(page)
         page.locator('[class*="st-key-job_"]').first.wait_for()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import app_server
-from tests.browser.test_e2e import ARGS, CHROMIUM, ROOT, _choose_methods, _settle
+from tests.browser.server import ROOT, app_server
+from tests.browser.support import ARGS, CHROMIUM, nav, pick, select, settle, type_number
 
 MS = 120_000
 
@@ -44,45 +44,27 @@ def _session(browser, server: str):
     page = context.new_page()
     page.set_default_timeout(MS)
     page.goto(server)
-    _settle(page)
+    settle(page)
     return context, page
 
 
 def _upload(page, path: Path) -> None:
     page.get_by_text("Upload a file").click()
-    _settle(page)
+    settle(page)
     page.locator(".st-key-data_upload input[type=file]").set_input_files(str(path))
     page.get_by_text("Examples", exact=True).first.wait_for()
-    _settle(page)
-
-
-def _nav(page, title: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    _settle(page)
-
-
-def _select(page, key: str, option: str) -> None:
-    page.locator(f".st-key-{key}").click()
-    page.get_by_role("option", name=option).click()
-    _settle(page)
-
-
-def _number(page, key: str, value: int) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.fill(str(value))
-    box.press("Enter")
-    _settle(page)
+    settle(page)
 
 
 def _start_long_finetune(page) -> None:
     """Full fine-tuning of the tiny model for 1000 epochs without early stopping."""
-    _select(page, "train_backbone", "Tiny random model (smoke test)")
-    _choose_methods(page, ["full-finetune"])
+    select(page, "train_backbone", "Tiny random model (smoke test)")
+    pick(page, "train_methods", ["full-finetune"])
     page.get_by_text("full-finetune settings").click()
-    _number(page, "cfg_full-finetune_epochs", 1000)
+    type_number(page, "cfg_full-finetune_epochs", 1000)
     page.locator(".st-key-cfg_full-finetune__advanced label").click()
-    _settle(page)
-    _number(page, "cfg_full-finetune_patience", 0)
+    settle(page)
+    type_number(page, "cfg_full-finetune_patience", 0)
     page.locator(".st-key-train_start button").click()
 
 
@@ -103,11 +85,11 @@ def test_two_sessions_are_isolated_and_share_one_queue(browser, server, tmp_path
         assert "ana_intents.csv" not in bo.inner_text("body")
 
         # Ana starts a long fine-tuning run; Bo's run has to wait behind it on the one CPU queue.
-        _nav(ana, "Train & compare")
+        nav(ana, "Train & compare")
         _start_long_finetune(ana)
         _card(ana, "full-finetune").get_by_text("running").wait_for()
-        _nav(bo, "Train & compare")
-        _choose_methods(bo, ["tfidf-logreg"])
+        nav(bo, "Train & compare")
+        pick(bo, "train_methods", ["tfidf-logreg"])
         bo.locator(".st-key-train_start button").click()
         _card(bo, "tfidf-logreg").get_by_text("place 1 in the queue").wait_for()
         assert _card(bo, "full-finetune").count() == 0  # Ana's run is not Bo's business
@@ -124,7 +106,7 @@ def test_two_sessions_are_isolated_and_share_one_queue(browser, server, tmp_path
         # History: each sees only their own runs (none is shared).
         for page, own, other in ((ana, "full-finetune", "tfidf-logreg"),
                                  (bo, "tfidf-logreg", "full-finetune")):
-            _nav(page, "History")
+            nav(page, "History")
             table = page.locator(".st-key-history_table")
             table.wait_for()
             # The grid draws on a canvas; its hidden accessible table holds the cells.

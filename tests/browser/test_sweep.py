@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.teaching_support import (
+from tests.browser.support import (
     CHROMIUM,
     app_server,
     browser_page,

@@ -1,19 +1,26 @@
-"""Screenshots of the teaching views for the documentation (docs/screenshots/).
+"""Screenshots of the teaching views for the documentation (docs/screenshots/): a tool, not a
+test (it checks nothing but that each page draws without a traceback).
 
 Slow (it meta-trains a protonet with the bundled MiniLM), so it runs only when asked:
 
-    METACORE_SCREENSHOTS=1 pytest tests/browser/test_screenshots.py
+    .venv/bin/python scripts/screenshots.py
+
+The workbench pages' screenshots (data, train, results, playground, history) come from the
+browser test: ``METACORE_SCREENSHOTS_DIR=docs/screenshots pytest tests/browser/test_e2e.py``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from pathlib import Path
 
-import pytest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("METACORE_SCREENSHOTS_DIR", str(Path(__file__).resolve().parents[1]
+                                                      / "docs" / "screenshots"))
 
-from tests.browser.teaching_support import (
-    CHROMIUM,
+from tests.browser.support import (  # noqa: E402
     app_server,
     browser_page,
     nav,
@@ -21,12 +28,6 @@ from tests.browser.teaching_support import (
     shot,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium"),
-    pytest.mark.skipif(os.environ.get("METACORE_SCREENSHOTS") != "1",
-                       reason="set METACORE_SCREENSHOTS=1 to refresh the screenshots"),
-]
 LONG = 900_000  # brief meta-training on a busy laptop CPU
 
 
@@ -81,10 +82,14 @@ def _chinese(page) -> None:
     shot(page, "learn_zh.png", 2300)
 
 
-def test_screenshots(tmp_path) -> None:
-    with app_server(tmp_path / "home") as url, browser_page() as page:
+def main() -> None:
+    with app_server(Path(tempfile.mkdtemp()) / "home") as url, browser_page() as page:
         page.goto(url)
         page.locator("h1").first.wait_for()
         settle(page)
         for step in (_learn, _inspector, _inner_loop, _sweep, _add_class, _chinese):
             step(page)
+
+
+if __name__ == "__main__":
+    main()

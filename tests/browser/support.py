@@ -1,8 +1,11 @@
-"""Server and browser helpers for the teaching pages' browser tests (the pattern of
-``test_e2e.py``: ``streamlit run app.py`` started here, Debian's Chromium via Playwright)."""
+"""What every browser test shares: Debian's Chromium through Playwright, against
+``streamlit run app.py`` started by ``tests.browser.server``, and the few moves a person makes
+on a Streamlit page (wait for the script, open a page, pick options, type a number)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +13,10 @@ from pathlib import Path
 from tests.browser.server import ROOT, app_server, free_port  # noqa: F401 - re-exported
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "docs" / "screenshots"
+# Screenshots go to a scratch folder, so a test run never changes the repository; the
+# documentation's are refreshed with METACORE_SCREENSHOTS_DIR=docs/screenshots.
+SHOTS = Path(os.environ.get("METACORE_SCREENSHOTS_DIR")
+             or Path(tempfile.gettempdir()) / "metacore-screenshots")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
         "--no-first-run", "--disable-component-update", "--disable-sync"]
 MS = 180_000
@@ -64,3 +70,18 @@ def pick(page, key: str, values: list[str]) -> None:
         page.keyboard.press("Enter")
         settle(page)
     page.keyboard.press("Escape")
+
+
+def select(page, key: str, option: str) -> None:
+    """Choose ``option`` (its label) in the select box found by its key."""
+    page.locator(f".st-key-{key}").click()
+    page.get_by_role("option", name=option).click()
+    settle(page)
+
+
+def type_number(page, key: str, value: int | str) -> None:
+    """Type ``value`` into the text or number input found by its key, then Enter."""
+    box = page.locator(f".st-key-{key} input").first
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
