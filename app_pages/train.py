@@ -28,15 +28,16 @@ if train_view.protocol(f) == "episodic":
     label, key = t("train.start_episodic"), "ep_start"
 else:
     frame = loaded.frame
-    sizes = train_view.adapt_sizes(f, frame, data)
     left, right = st.columns([1, 1], gap="large")
+    with right:  # K first: the methods' settings show what this K changes in them
+        seeds_ok = train_view.run_settings(f)
+    sizes = train_view.adapt_sizes(f, frame, data)
     with left:
         train_view.backbone(f)
         train_view.methods(f, sizes)
     with right:
-        ready = train_view.run_settings(f) and bool(f.plan.methods)
-        train_view.estimates(f, train_view.adapt_sizes(f, frame, data),
-                             texts=frame["text"].head(16).tolist())
+        ready = seeds_ok and bool(f.plan.methods)
+        train_view.estimates(f, sizes, texts=frame["text"].head(16).tolist())
     label, key = t("train.start"), "train_start"
 
 if st.button(label, type="primary", disabled=not ready, key=key, icon=":material/play_arrow:"):

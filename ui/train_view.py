@@ -115,9 +115,7 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
             continue  # the link's settings (or the defaults) apply, unseen
         with st.expander(t("train.methods.settings", name=name), icon=":material/tune:"):
             st.caption(method_description(name))
-            f.set_settings(name, settings_form(f, name))
-            if sizes is not None:
-                adjustments(name, f.plan.methods[name], sizes)
+            f.set_settings(name, settings_form(f, name, sizes))
 
 
 def _prefix(f: Form) -> str:
@@ -129,10 +127,11 @@ def _prefix(f: Form) -> str:
 SHAPE_SETTINGS = ("n_way", "k_shot", "n_query")
 
 
-def settings_form(f: Form, method: str) -> dict[str, Any]:
+def settings_form(f: Form, method: str, sizes: DataSizes | None = None) -> dict[str, Any]:
     """Basic settings shown, advanced ones behind a toggle; returns the method's own settings
     (those that differ from what it runs with otherwise). Each field shows the value the run
-    uses; with unseen classes the episode shape comes from the form's own fields above."""
+    uses, and beside it what this data changes when the run starts (``sizes``); with unseen
+    classes the episode shape comes from the form's own fields above."""
     mode = classroom_view.mode()
     locked = mode.locks("settings")
     spec = registry.get(method)
@@ -142,11 +141,17 @@ def settings_form(f: Form, method: str) -> dict[str, Any]:
     fields = [i for i in spec.config_cls.fields()
               if not (f.protocol == "episodic" and i.name in SHAPE_SETTINGS)]
     keyed = f"cfg_{'ep_' if f.protocol == 'episodic' else ''}{method}"
-    values = {i.name: _field(keyed, i, shown[i.name], locked) for i in fields if not i.advanced}
+    notes = _adjustments(method, own, sizes)
+    values = {i.name: _field(keyed, i, shown[i.name], locked, notes.get(i.name))
+              for i in fields if not i.advanced}
     advanced = [i for i in fields if i.advanced]
     if advanced and not mode.hides("advanced") and st.toggle(
             t("train.methods.advanced"), key=f"{keyed}__advanced"):
-        values |= {i.name: _field(keyed, i, shown[i.name], locked) for i in advanced}
+        values |= {i.name: _field(keyed, i, shown[i.name], locked, notes.get(i.name))
+                   for i in advanced}
+    for name in [n for n in notes if n not in values]:  # beside a setting not shown here
+        for note in notes[name]:
+            st.caption(":material/info: " + note)
     hidden = {k: v for k, v in own.items() if k not in values}
     return hidden | {k: v for k, v in values.items() if v != baseline[k]}
 
@@ -162,7 +167,16 @@ def _baseline(f: Form, method: str) -> dict[str, Any]:
     return defaults | f.plan.method_settings(PlannedRun(method, {}, None, 0, 0))
 
 
-def _field(keyed: str, info: FieldInfo, value: Any, locked: bool = False) -> Any:
+def _field(keyed: str, info: FieldInfo, value: Any, locked: bool = False,
+           notes: list[str] | None = None) -> Any:
+    """One setting's widget; ``notes`` (what the data changes in it) show right under it."""
+    picked = _widget(keyed, info, value, locked)
+    for note in notes or []:
+        st.caption(":material/info: " + note)
+    return picked
+
+
+def _widget(keyed: str, info: FieldInfo, value: Any, locked: bool) -> Any:
     key, label, helptext = f"{keyed}_{info.name}", setting_label(info), setting_help(info)
     if info.choices:
         options = list(info.choices)
@@ -181,15 +195,21 @@ def _field(keyed: str, info: FieldInfo, value: Any, locked: bool = False) -> Any
     return st.text_input(label, value=str(value), key=key, help=helptext, disabled=locked)
 
 
-def adjustments(method: str, settings: dict[str, Any], sizes: DataSizes) -> None:
-    """What this data changes in the method's settings when it runs, beside them."""
+def _adjustments(method: str, settings: dict[str, Any], sizes: DataSizes | None
+                 ) -> dict[str, list[str]]:
+    """What this data changes in the method's settings when it runs, by the setting each note
+    belongs beside (``Method.adjustments``), in the interface language."""
+    if sizes is None:
+        return {}
     spec = registry.get(method)
     try:
         notes = spec.method_cls.adjustments(spec.config_cls.from_dict(settings), sizes)
     except ValueError:
-        return
+        return {}
+    out: dict[str, list[str]] = {}
     for note in notes:
-        st.caption(":material/info: " + say(note))
+        out.setdefault(note.params.get("field", ""), []).append(say(note))
+    return out
 
 
 def run_settings(f: Form) -> bool:

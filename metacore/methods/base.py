@@ -88,7 +88,8 @@ class Method:
     @classmethod
     def adjustments(cls, config: MethodConfig, sizes: DataSizes) -> list[Any]:
         """Settings this data changes when the run starts (``Message``s to show beside the
-        settings), e.g. fewer meta-training episodes than asked for small data."""
+        settings; ``params["field"]`` names the setting a note belongs beside), e.g. fewer
+        meta-training episodes than asked for small data."""
         return []
 
     @classmethod

@@ -223,17 +223,18 @@ class EpisodicMethod(Method):
             return []
         plan = adapt_schedule(config, sized_textset(sizes))
         if plan is None:
-            return [msg("adjust.no_episodes", per_class=sizes.smallest_class)]
+            return [msg("adjust.no_episodes", per_class=sizes.smallest_class,
+                        field="meta_episodes")]
         notes = []
         if (plan.n_way, plan.k_shot, plan.n_query) != (config.n_way, config.k_shot,
                                                         config.n_query):
             notes.append(msg("adjust.shape", n_way=plan.n_way, k_shot=plan.k_shot,
                              n_query=plan.n_query, per_class=sizes.smallest_class,
-                             n_classes=sizes.n_classes))
+                             n_classes=sizes.n_classes, field="n_query"))
         if plan.episodes != config.meta_episodes:
             notes.append(msg("adjust.episodes", episodes=plan.episodes,
                              asked=config.meta_episodes, passes=config.adapt_passes,
-                             texts=sizes.n_train))
+                             texts=sizes.n_train, field="meta_episodes"))
         return notes
 
     @classmethod

@@ -166,3 +166,29 @@ def test_reload_finds_a_running_comparison_again(at) -> None:
     stranger.run()
     stranger.switch_page("app_pages/train.py").run()
     assert stranger.session_state["comparison"] == []
+
+
+def test_what_the_data_changes_is_shown_beside_the_setting(at) -> None:
+    """protonet's settings say 100 meta-training episodes of 5-way 5-shot; on 8 examples of
+    each of 9 classes the run trains fewer and smaller ones, and the form says so beside those
+    very fields (what it shows is what runs)."""
+    at.switch_page("app_pages/train.py").run()
+    _clean(at)
+    assert at.number_input(key="cfg_protonet_meta_episodes").value == 100
+    notes = [c.value for c in at.caption if c.value.startswith(":material/info:")]
+    assert any("meta-trains 18 episodes, not 100" in n and "adapt_passes" in n
+               for n in notes), notes
+    assert any("5-way 4-shot 4-query" in n for n in notes), notes
+    at.number_input(key="train_shots").set_value(1).run()  # 1 per class: no episode at all
+    notes = [c.value for c in at.caption if c.value.startswith(":material/info:")]
+    assert any("no training episode can be drawn" in n for n in notes), notes
+
+
+def test_the_unseen_form_shows_each_meta_learners_own_episodes(at) -> None:
+    at.switch_page("app_pages/train.py").run()
+    at.segmented_control(key="train_protocol").set_value("episodic").run()
+    _clean(at)
+    # the app's laptop-sized plan says 30 for protonet, in protonet's own settings
+    assert at.number_input(key="cfg_ep_protonet_meta_episodes").value == 30
+    keys = {w.key for w in at.number_input}
+    assert not {"cfg_ep_protonet_n_way", "cfg_ep_protonet_k_shot"} & keys  # from the shape
