@@ -12,7 +12,7 @@ import streamlit as st
 from metacore.data import LoadedData, load_dataset, read_table
 from metacore.reporting import figures
 from ui import state
-from ui.i18n import figure_labels, lkey, say, t
+from ui.i18n import language, lkey, say, t
 
 # "xls" is accepted so that the engine can say what to do with it (save as .xlsx) instead of
 # the uploader refusing it without a reason.
@@ -177,7 +177,7 @@ def overview(loaded: LoadedData) -> None:
                          "label": st.column_config.TextColumn(t("data.col_label")),
                          "split": st.column_config.TextColumn(t("data.col_split"))})
     with right:
-        st.plotly_chart(figures.class_distribution(frame, labels=figure_labels()), theme=None,
+        st.plotly_chart(figures.class_distribution(frame, lang=language()), theme=None,
                         key="data_chart")
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from metacore.runs import export
 from ui import models, state
-from ui.i18n import figure_labels, t
+from ui.i18n import language, t
 from ui.results_view import status_word
 
 
@@ -133,7 +133,7 @@ def exports(run_id: str, status: str) -> None:
     files = [(t("history.result_json"), lambda: export.result_json(res), f"{run_id}.json"),
              (t("history.per_class_csv"), lambda: export.per_class_csv(res),
               f"{run_id}-per-class.csv"),
-             (t("history.figures_html"), lambda: export.figures_html(res, figure_labels()),
+             (t("history.figures_html"), lambda: export.figures_html(res, language()),
               f"{run_id}-figures.html"),
              (t("history.predictions_csv"), lambda: export.predictions_csv(res),
               f"{run_id}-predictions.csv")]

@@ -8,7 +8,7 @@ import streamlit as st
 from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
 from ui import models, state
-from ui.i18n import figure_labels, t
+from ui.i18n import language, t
 
 EXAMPLES = {"en": "I was charged twice for the same order, please fix it",
             "zh": "我的快递三天了还没到，能帮我查一下吗"}
@@ -67,5 +67,5 @@ def _one(classes: list[str], proba: list[float]) -> None:
         st.caption(t("play.answer", p=f"{table.loc[0, 'probability']:.0%}",
                      runner=table.loc[1, "class"], q=f"{table.loc[1, 'probability']:.0%}")
                    if len(table) > 1 else "")
-    right.plotly_chart(figures.probability_bars(table, labels=figure_labels()), theme=None,
+    right.plotly_chart(figures.probability_bars(table, lang=language()), theme=None,
                        key="play_chart")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from metacore.reporting import figures
 from ui import state
-from ui.i18n import say, t
+from ui.i18n import language, say, t
 
 ACTIVE = ("queued", "running")
 COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
@@ -82,7 +82,7 @@ def _card(job: Any, *, live: bool) -> None:
     if job.error:
         st.error(say(job.error_message or job.error), icon=":material/error:")
     if job.steps or job.evals:
-        fig = figures.live_loss(job.steps, job.evals, method=job.method,
+        fig = figures.live_loss(job.steps, job.evals, method=job.method, lang=language(),
                                 total_steps=job.total_steps or None)
         st.plotly_chart(fig, theme=None, key=f"live_{job.run_id}_{live}")
 

@@ -9,7 +9,7 @@ import streamlit as st
 from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
 from ui import models, state
-from ui.i18n import figure_labels, lkey, t
+from ui.i18n import language, lkey, t
 
 FINISHED = ("completed", "stopped", "failed", "interrupted")
 STATUSES = (*FINISHED, "running", "queued")
@@ -80,7 +80,7 @@ def leaderboard(results: list[RunResult]) -> None:
         "total_params": st.column_config.NumberColumn(t("results.col_total"),
                                                       format="localized"),
     })
-    st.plotly_chart(figures.leaderboard_bars(results, labels=figure_labels()), theme=None,
+    st.plotly_chart(figures.leaderboard_bars(results, lang=language()), theme=None,
                     key="results_bars")
     if episodic:
         st.caption(t("results.episodic_caption"))
@@ -108,12 +108,12 @@ def curves(results: list[RunResult]) -> None:
     if not meta and not any(r.history.get("steps") for r in results):
         st.caption(t("results.no_curve"))
         return
-    labels = figure_labels()
+    lang = language()
     cols = st.columns(2 if meta else 1, gap="large")
-    cols[0].plotly_chart(figures.loss_curves(results, labels=labels), theme=None,
+    cols[0].plotly_chart(figures.loss_curves(results, lang=lang), theme=None,
                          key="results_loss")
     if meta:
-        cols[1].plotly_chart(figures.inner_loop_curve(meta, labels=labels), theme=None,
+        cols[1].plotly_chart(figures.inner_loop_curve(meta, lang=lang), theme=None,
                              key="results_inner")
         cols[1].caption(t("results.inner_caption"))
         flat = already_fitted(meta)
@@ -145,7 +145,7 @@ def per_class(res: RunResult) -> None:
     config["support"] = st.column_config.NumberColumn(t("results.col_support"))
     left.dataframe(tables.per_class_table(res), hide_index=True, key="results_per_class",
                    column_config=config)
-    right.plotly_chart(figures.per_class_bars(res, labels=figure_labels()), theme=None,
+    right.plotly_chart(figures.per_class_bars(res, lang=language()), theme=None,
                        key="results_per_class_bars")
 
 
@@ -154,11 +154,11 @@ def confusion(res: RunResult) -> None:
     with left:
         norm = st.toggle(t("results.row_shares"), key="results_normalize",
                          help=t("results.row_shares_help"))
-        st.plotly_chart(figures.confusion_heatmap(res, normalize=norm, labels=figure_labels()),
+        st.plotly_chart(figures.confusion_heatmap(res, normalize=norm, lang=language()),
                         theme=None, key="results_confusion")
     with right:
         if res.protocol == "episodic":
-            st.plotly_chart(figures.episode_accuracy(res, labels=figure_labels()), theme=None,
+            st.plotly_chart(figures.episode_accuracy(res, lang=language()), theme=None,
                             key="results_episodes")
             st.caption(t("results.episodes_caption"))
         else:
@@ -208,5 +208,5 @@ def projection(res: RunResult) -> None:
         except Exception as exc:  # noqa: BLE001 - fall back to the stored PCA
             st.warning(t("results.tsne_failed", error=exc))
     fig = figures.embedding_projection(res, projection=proj, method=kind if proj else "PCA",
-                                       labels=figure_labels())
+                                       lang=language())
     st.plotly_chart(fig, theme=None, key="results_projection_chart")

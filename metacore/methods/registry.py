@@ -66,7 +66,7 @@ def register(
         cls.name = name
         cls.config_cls = config
         _REGISTRY[name] = MethodSpec(name, cls, config, description, family, uses_backbone,
-                                     episodic, colour or _stable_colour(name))
+                                     episodic, colour or stable_colour(name))
         return cls
 
     return wrap
@@ -76,7 +76,8 @@ PALETTE = ("#4f46e5", "#0ea5a4", "#f59e0b", "#e11d48", "#7c3aed", "#16a34a", "#0
            "#db2777", "#65a30d", "#ea580c", "#475569", "#9333ea")
 
 
-def _stable_colour(name: str) -> str:
+def stable_colour(name: str) -> str:
+    """A colour of ``PALETTE`` picked by the name (the same name, the same colour)."""
     import zlib
 
     return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]

@@ -11,7 +11,7 @@ import csv
 import html
 import io
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +75,9 @@ def predictions_csv(result: RunResult) -> bytes:
     return _csv_bytes(header, rows)
 
 
-def figures_html(result: RunResult, labels: Mapping[str, str] | None = None) -> bytes:
+def figures_html(result: RunResult, lang: str = "en") -> bytes:
     """One standalone HTML page with every figure of the run; plotly.js is inlined once, so the
-    page works offline. ``labels`` translate the figures' words (see ``figures.LABELS``).
+    page works offline. ``lang`` is the language of the figures' words (``figure.*`` messages).
     Raises ``RuntimeError`` when the reporting module is unavailable."""
     try:
         from plotly.offline import get_plotlyjs
@@ -87,7 +87,7 @@ def figures_html(result: RunResult, labels: Mapping[str, str] | None = None) -> 
         raise RuntimeError(f"The HTML report needs metacore.reporting.figures and plotly "
                            f"(pip install plotly): {exc}") from exc
     sections = []
-    for name, figure in all_figures(result, labels=labels).items():
+    for name, figure in all_figures(result, lang=lang).items():
         title = _figure_title(figure) or name.replace("_", " ").capitalize()
         # Plotly escapes "</" inside its JSON, so titles in the figure itself cannot break out.
         body = figure.to_html(full_html=False, include_plotlyjs=False)

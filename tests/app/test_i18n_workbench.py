@@ -240,20 +240,23 @@ def test_findings_written_as_sentences_are_shown_as_they_are() -> None:
 
 
 def test_figure_words_follow_the_language() -> None:
-    from ui.i18n import figure_labels, strings
+    """Figure words are engine messages (figure.*), drawn in the language asked for, with the
+    live loss chart's as well; a translation that cannot be filled falls back to English."""
+    from metacore.messages import catalog
 
-    for lang in ("en", "zh"):
-        assert all(f"figure.{k}" in strings(lang) for k in figures.LABELS)
-    assert figure_labels("en") == figures.LABELS  # the English file and the engine agree
-    zh = figure_labels("zh")
     result = _result()
     titles = {name: fig.layout.title.text
-              for name, fig in figures.all_figures(result, labels=zh).items()}
+              for name, fig in figures.all_figures(result, lang="zh").items()}
     assert titles["confusion"] == "混淆矩阵" and titles["loss"] == "损失曲线"
     assert all(CJK.search(t) for t in titles.values()), titles
-    bars = figures.leaderboard_bars([result], labels=zh)
+    bars = figures.leaderboard_bars([result], lang="zh")
     assert bars.layout.xaxis.title.text == "宏平均 F1"
-    assert figures.label({"mean_ci": "{oops}"}, "mean_ci", mean="1", ci="2") == "mean 1 ± 2"
+    live = figures.live_loss([{"step": 1, "epoch": 0, "loss": 0.5}], [], lang="zh")
+    assert CJK.search(live.layout.title.text) and CJK.search(live.layout.xaxis.title.text)
+    english = {name: fig.layout.title.text for name, fig in figures.all_figures(result).items()}
+    assert not any(CJK.search(t) for t in english.values()), english
+    assert catalog("zh")["figure.mean_ci"] != catalog("en")["figure.mean_ci"]
+    assert figures.label("xx", "mean_ci", mean="1", ci="2") == "mean 1 ± 2"  # no such language
 
 
 def test_unseen_class_feasibility_findings_in_chinese(monkeypatch) -> None:

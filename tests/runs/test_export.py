@@ -118,13 +118,15 @@ def test_figures_html_is_standalone_and_escaped() -> None:
     assert 'src="http' not in page  # plotly.js is inlined, so the page works offline
 
 
-def test_figures_html_follows_the_figure_words_it_is_given() -> None:
-    """The History page passes the interface language's figure words (titles, axes)."""
+def test_figures_html_follows_the_language_it_is_given() -> None:
+    """The History page passes the interface language: the exported figures' titles and axes
+    are in it."""
+    import re
+
     figures = pytest.importorskip("metacore.reporting.figures")
-    words = {key: f"«{value}»" for key, value in figures.LABELS.items()}
     result = make_result()
-    page = export.figures_html(result, words).decode("utf-8")
-    titles = [f.layout.title.text for f in figures.all_figures(result, labels=words).values()]
-    assert titles and all(title.startswith("«") for title in filter(None, titles))
+    page = export.figures_html(result, "zh").decode("utf-8")
+    titles = [f.layout.title.text for f in figures.all_figures(result, lang="zh").values()]
+    assert titles and all(re.search(r"[\u4e00-\u9fff]", t) for t in filter(None, titles))
     for title in filter(None, titles):
         assert f"<h2>{html.escape(title)}</h2>" in page

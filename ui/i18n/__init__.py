@@ -87,13 +87,6 @@ def _overrides(lang: str) -> dict[str, str]:
     return {k[len(prefix):]: v for k, v in strings(lang).items() if k.startswith(prefix)}
 
 
-def figure_labels(lang: str | None = None) -> dict[str, str]:
-    """Every figure word (``figures.LABELS``) in ``lang``, for the figures' ``labels=``."""
-    from metacore.reporting import figures  # here: it imports plotly, which labels never need
-
-    return {key: t(f"figure.{key}", lang=lang) for key in figures.LABELS}
-
-
 def lkey(key: str) -> str:
     """A widget key that changes with the language, for widgets whose options are shown in
     it (select boxes, multiselects, radios, segmented controls with a translated
