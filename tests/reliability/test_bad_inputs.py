@@ -175,7 +175,7 @@ def data_page(tmp_path_factory):
         mp.setenv("METACORE_HOME", str(tmp_path_factory.mktemp("home")))
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
         at.run()
-        at.radio(key="data_source").set_value("Upload a file").run()
+        at.radio(key="data_source").set_value("upload").run()
         yield at
 
 
