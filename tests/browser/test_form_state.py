@@ -60,14 +60,19 @@ def form_state(page, suffix: str = "") -> tuple[str, str, str]:
             value(page, "train_shots"), value(page, "train_seeds"))
 
 
+def choose(page, server: str, methods: list[str]) -> None:
+    """A fresh session's Train & compare with ``methods`` on the tiny backbone at K = 4."""
+    page.goto(server)
+    settle(page)
+    go(page, "train")
+    pick(page, "train_methods", methods)
+    select(page, "train_backbone", "Tiny random model (smoke test)")
+    type_number(page, "train_shots", "4")
+
+
 def test_language_switches_on_every_page_keep_every_choice(server) -> None:
     with browser_page() as page:
-        page.goto(server)
-        settle(page)
-        go(page, "train")
-        pick(page, "train_methods", ["tfidf-logreg", "nearest-centroid"])
-        select(page, "train_backbone", "Tiny random model (smoke test)")
-        type_number(page, "train_shots", "4")
+        choose(page, server, ["tfidf-logreg", "nearest-centroid"])
         type_number(page, "train_seeds", "0, 2")
         before = form_state(page)
         assert "tfidf-logreg" in before[0] and "protonet" not in before[0]
@@ -87,12 +92,7 @@ def test_language_switches_on_every_page_keep_every_choice(server) -> None:
 
 def test_double_click_queues_once_and_a_reload_restores_the_running_form(server) -> None:
     with browser_page() as page:
-        page.goto(server)
-        settle(page)
-        go(page, "train")
-        pick(page, "train_methods", ["tfidf-logreg", "full-finetune"])
-        select(page, "train_backbone", "Tiny random model (smoke test)")
-        type_number(page, "train_shots", "4")
+        choose(page, server, ["tfidf-logreg", "full-finetune"])
         page.get_by_text("full-finetune settings").click()
         type_number(page, "cfg_full-finetune_epochs", "400")  # long enough to reload mid-run
         page.get_by_role("button", name="Start comparison").dblclick()
