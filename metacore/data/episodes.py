@@ -127,10 +127,6 @@ def support_set(textset: TextSet, episode: Episode) -> TextSet:
     return textset.subset(episode.support)
 
 
-def query_set(textset: TextSet, episode: Episode) -> TextSet:
-    return textset.subset(episode.query)
-
-
 def episode_labels(textset: TextSet, episode: Episode) -> tuple[np.ndarray, np.ndarray]:
     """Label ids (positions in ``episode.classes``) of the support and query rows."""
     lookup = {c: i for i, c in enumerate(episode.classes)}

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from metacore.data import TextSet
-from metacore.data.episodes import Episode, episode_findings, sample_episodes
+from metacore.data.episodes import Episode, sample_episodes
 from metacore.teaching.common import (
     label_ids,
     project_2d,
@@ -70,14 +70,6 @@ class EpisodeView:
         for j, name in enumerate(self.classes):
             frame[f"d({name})"] = self.distances[:, j]
         return frame
-
-
-def episode_classes_ok(textset: TextSet, n_way: int, k_shot: int, n_query: int,
-                       classes: Sequence[str] | None = None) -> str | None:
-    """Why this episode shape cannot be drawn (one sentence), or None when it can."""
-    errors = episode_findings(textset, n_way=n_way, k_shot=k_shot, n_query=n_query,
-                              classes=classes)
-    return errors[0].message if errors else None
 
 
 def draw_episode(textset: TextSet, *, n_way: int, k_shot: int, n_query: int, seed: int,
