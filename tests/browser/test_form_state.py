@@ -1,6 +1,6 @@
 """The form keeps what was chosen, in a real browser: through language switches on every page
-(any number of them), through a reload while the comparison runs, and a double click on Start
-queues the comparison once.
+(any number of them), through a reload while the comparison runs; a double click on Start
+queues the comparison once, and a K-shot sweep waits its turn behind it in the one queue.
 
 Streamlit's browser side keeps a select box's choice by its label, so a switch of language used
 to hand a translated label back as a value ("Unknown preset 'No preset (choose the settings
@@ -94,7 +94,10 @@ def test_double_click_queues_once_and_a_reload_restores_the_running_form(server)
     with browser_page() as page:
         choose(page, server, ["tfidf-logreg", "full-finetune"])
         page.get_by_text("full-finetune settings").click()
-        type_number(page, "cfg_full-finetune_epochs", "400")  # long enough to reload mid-run
+        type_number(page, "cfg_full-finetune_epochs", "1000")  # runs until it is stopped:
+        page.locator(".st-key-cfg_full-finetune__advanced label").click()  # no early stop
+        settle(page)
+        type_number(page, "cfg_full-finetune_patience", "0")
         page.get_by_role("button", name="Start comparison").dblclick()
         settle(page)
         page.locator('[class*="st-key-job_"]').first.wait_for()
@@ -107,8 +110,15 @@ def test_double_click_queues_once_and_a_reload_restores_the_running_form(server)
         assert "full-finetune" in methods and "tfidf-logreg" in methods, methods
         assert "linear-probe" not in methods and shots == "4"  # not the defaults
         page.get_by_text("full-finetune settings").click()
-        assert value(page, "cfg_full-finetune_epochs") == "400"
+        assert value(page, "cfg_full-finetune_epochs") == "1000"
         assert page.locator('[class*="st-key-job_"]').count() == 2  # and its live cards
-        page.locator('[class*="st-key-stop_"] button').first.click()  # do not wait 400 epochs
+        # a K-shot sweep waits behind the running fine-tuning, in the one queue, and says so
+        go(page, "sweep")
+        page.get_by_role("button", name="Run the sweep").click()
+        page.get_by_text("Waiting in the queue: 1 job ahead of you").wait_for()
+        go(page, "train")
+        page.locator('[class*="st-key-stop_"] button').first.click()  # do not wait 1000 epochs
         page.get_by_role("button", name="See the results").wait_for()
+        go(page, "sweep")  # its turn came: it ran, and its plot is there
+        page.locator(".st-key-sweep_fig").wait_for()
         settle(page)
