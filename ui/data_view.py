@@ -9,8 +9,10 @@ from typing import Any
 
 import streamlit as st
 
-from metacore.data import LoadedData, load_dataset, read_table
+from metacore.data import Limits, LoadedData, load_dataset, read_table
+from metacore.messages import MessageError
 from metacore.reporting import figures
+from metacore.text import markdown_literal
 from ui import state
 from ui.i18n import language, lkey, say, t
 
@@ -38,19 +40,25 @@ def save_upload(name: str, raw: bytes) -> Path:
 
 
 def load(path: str, text_col: str | None, label_col: str | None) -> LoadedData:
+    try:  # the operator's limits, read now: a changed setting is not hidden by the cache
+        limits = Limits.from_env()
+    except MessageError as exc:  # a bad METACORE_MAX_* value: name it, like the CLI does
+        return LoadedData.bad_limit(Path(path).name, exc.message)
     with st.spinner(t("data.reading"), show_time=False):
-        return _load(path, text_col, label_col)
+        return _load(path, text_col, label_col, limits)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _load(path: str, text_col: str | None, label_col: str | None) -> LoadedData:
-    return load_dataset(path, text_col=text_col, label_col=label_col)
+def _load(path: str, text_col: str | None, label_col: str | None, limits: Limits) -> LoadedData:
+    # The readers stop at the limits' cells, columns, unzipped bytes and seconds, so no
+    # upload keeps this session (or the server) busy past max_parse_seconds.
+    return load_dataset(path, text_col=text_col, label_col=label_col, limits=limits)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def raw_columns(path: str) -> list[str]:
     try:
-        raw = read_table(path, filename=Path(path).name)[0]
+        raw = read_table(path, filename=Path(path).name, limits=Limits.from_env())[0]
     except Exception:  # noqa: BLE001 - an unreadable file has no columns to offer
         return []
     return [str(c) for c in raw.columns]
@@ -82,7 +90,7 @@ def choose_source(data: dict[str, Any]) -> None:
     elif data["kind"] != "upload":
         st.info(t("data.drop_hint"))
     else:  # kept from earlier in this session, or from the URL after a reload
-        st.caption(t("data.uploaded_earlier", name=data["name"]))
+        st.caption(t("data.uploaded_earlier", name=markdown_literal(data["name"])))
 
 
 def _set_file(data: dict[str, Any], kind: str, path: str, name: str) -> None:
@@ -210,7 +218,7 @@ def _test_file(data: dict[str, Any]) -> None:
         data["test_name"] = upload.name
     if data["test_path"]:
         cols = st.columns([4, 1])
-        cols[0].caption(t("data.test_file_name", name=data["test_name"]))
+        cols[0].caption(t("data.test_file_name", name=markdown_literal(data["test_name"])))
         if cols[1].button(t("data.remove"), key="data_test_remove"):
             data.update(test_path=None, test_name=None)
             st.rerun()

@@ -26,6 +26,7 @@ from metacore.data.limits import Limits
 from metacore.data.readers import read_table, source_name
 from metacore.data.readers.columns import choose_columns, detect_columns, match_column
 from metacore.data.validation import check_and_clean
+from metacore.messages import Message
 
 __all__ = ["LoadedData", "detect_columns", "load_dataset", "read_table"]
 
@@ -54,6 +55,13 @@ class LoadedData:
     text_column: str
     label_column: str
     findings: list[Finding] = field(default_factory=list)
+
+    @classmethod
+    def bad_limit(cls, source: str, message: Message) -> LoadedData:
+        """Nothing loaded because a limit variable is wrong (``message`` says which and why:
+        ``limits.not_positive`` or ``limits.too_large``), as the error finding "bad_limit"."""
+        finding = Finding("error", "bad_limit", message)
+        return cls(_empty_frame(), source, "unknown", "", "", "", [finding])
 
     @property
     def ok(self) -> bool:

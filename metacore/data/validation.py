@@ -101,6 +101,32 @@ def clean_texts(frame: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, list
     return frame, findings
 
 
+def remove_nul(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
+    """Remove NUL characters from texts and labels, naming the rows that had them.
+
+    A NUL byte in the first 8 KB makes the file binary (``not_text``); one further on, or a
+    ``\\u0000`` in JSON, would otherwise go silently into a text.
+
+    Args:
+        frame: Columns "text" and "label" (str), index = file row numbers.
+
+    Returns:
+        The frame without NUL characters and a "nul_characters" warning, or nothing.
+    """
+    has_nul = frame["text"].str.contains("\x00", regex=False) | frame["label"].str.contains(
+        "\x00", regex=False
+    )
+    if not has_nul.any():
+        return frame, []
+    frame = frame.copy()
+    for column in ("text", "label"):
+        frame.loc[has_nul, column] = frame.loc[has_nul, column].str.replace("\x00", "",
+                                                                             regex=False)
+    params = {"n": int(has_nul.sum())}
+    return frame, [finding_for_rows("warning", "nul_characters", params,
+                                    frame.index[has_nul.to_numpy()])]
+
+
 def formula_findings(frame: pd.DataFrame) -> list[Finding]:
     """Warn about cells that a spreadsheet program would run as a formula.
 
@@ -251,6 +277,8 @@ def check_and_clean(
         return frame, findings
     frame, text_findings = clean_texts(frame, limits)
     findings += text_findings
+    frame, nul = remove_nul(frame)
+    findings += nul
     if frame.empty:
         return frame, findings + [Finding("error", "no_rows", {"column": text_column})]
     if "split" in frame.columns:

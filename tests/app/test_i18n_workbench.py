@@ -13,6 +13,7 @@ from metacore.data.splits import Split
 from metacore.data.validation import check_and_clean, cross_split_findings
 from metacore.reporting import figures
 from metacore.runs.result import RunResult
+from tests.app.conftest import shown
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -171,7 +172,7 @@ def test_a_bad_upload_is_explained_in_chinese(home) -> None:
                                    "path": str(bad), "name": "bad.csv"}
     at.radio(key="data_source__zh").set_value("upload").run()
     _clean(at)
-    assert at.error[0].value.startswith("所有行的标签都相同（'a'）")
+    assert shown(at.error[0].value).startswith("所有行的标签都相同（'a'）")
 
 
 def _engine_findings() -> list[Finding]:
@@ -199,6 +200,40 @@ def _engine_findings() -> list[Finding]:
     tiny = TextSet(("a", "b", "c"), ("x", "y", "z"))
     out += episode_findings(tiny, n_way=1, k_shot=1, n_query=1)
     out += episode_findings(tiny, n_way=3, k_shot=2, n_query=1, part="the novel classes")
+    out += _budget_findings()
+    return out
+
+
+def _budget_findings() -> list[Finding]:
+    """The readers' budgets (tests/reliability/hostile.py makes the files), each exceeded."""
+    import io
+    import sys
+    import zipfile
+
+    from metacore.data.loading import LoadedData
+    from metacore.messages import MessageError
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+    import hostile
+
+    def load(raw: bytes, name: str, **limits) -> list[Finding]:
+        return list(load_dataset(raw, filename=name, limits=Limits(**limits)).findings)
+
+    parts = io.BytesIO()
+    with zipfile.ZipFile(parts, "w") as archive:
+        for i in range(3_000):
+            archive.writestr(f"part{i}.xml", "")
+    try:
+        Limits.from_env({"METACORE_MAX_ROWS": "1e400"})
+    except MessageError as exc:
+        out = list(LoadedData.bad_limit("x.csv", exc.message).findings)
+    out += load(hostile.deep_json(100_000), "deep.json")
+    out += load(b"text,label\n" + b"an ordinary text,x\n" * 600 + b"a\x00b,y\n", "nul.csv")
+    out += load(hostile.csv_wide_header(2_000), "wide.csv")
+    out += load(hostile.csv_wide_row(2_000), "row.csv", max_cells=1_000)
+    out += load(hostile.shared_strings_bomb(2), "big.xlsx", max_unzipped_bytes=1024**2)
+    out += load(hostile.shared_strings_bomb(2, text=b""), "slow.xlsx", max_parse_seconds=1e-6)
+    out += load(parts.getvalue(), "parts.xlsx")
     return out
 
 
@@ -220,23 +255,25 @@ def test_every_finding_code_is_translated() -> None:
     zh = catalog("zh")
     for finding in findings:
         assert finding.as_message().code in zh, finding.as_message().code
-        text = say(finding, lang="zh")
+        text = say(finding, lang="zh", markdown=False)
         assert text != finding.message and CJK.search(text), (finding.code, finding.message)
         assert "{" not in text.replace('{"', ""), text
-        english = say(finding, lang="en")  # the engine's sentence, but the form's words for
-        assert english == finding.message or "hint" in finding.params, english  # a flag
+        # the engine's sentence, but the form's words for a flag
+        english = say(finding, lang="en", markdown=False)
+        assert english == finding.message or "hint" in finding.params, english
 
 
 def test_findings_written_as_sentences_are_shown_as_they_are() -> None:
     from ui.i18n import say
 
     written = Finding("warning", "brand_new_code", "Something new happened.")
-    assert say(written, lang="zh") == written.message == "Something new happened."
+    assert say(written, lang="zh", markdown=False) == written.message == "Something new happened."
     stored = Finding.from_dict({"level": "warning", "code": "missing_labels",
                                 "message": "3 rows have no label.", "rows": [4], "count": 3})
-    assert say(stored, lang="zh") == "3 rows have no label."  # an old result: no parameters
+    # an old result: no parameters
+    assert say(stored, lang="zh", markdown=False) == "3 rows have no label."
     known = Finding("warning", "missing_labels", {"n": 3}, (4, 5, 9), 3)
-    assert say(known, lang="zh").startswith("3 行没有标签")
+    assert say(known, lang="zh", markdown=False).startswith("3 行没有标签")
 
 
 def test_figure_words_follow_the_language() -> None:

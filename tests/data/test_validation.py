@@ -40,6 +40,10 @@ def test_finding_and_limits_are_plain_data() -> None:
         "max_rows": 200_000,
         "max_classes": 500,
         "max_text_chars": 2_000,
+        "max_cells": 2_000_000,
+        "max_columns": 1_000,
+        "max_unzipped_bytes": 200 * 1024**2,
+        "max_parse_seconds": 30.0,
     }
     with pytest.raises(ValueError):
         Finding("fatal", "x", "No.")

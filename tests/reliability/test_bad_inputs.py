@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 
 from metacore.cli import main
 from metacore.data import Limits, load_dataset, validate
+from tests.markdown import shown
+from tests.reliability import hostile
 from tests.reliability.corpus import BAD, CASES, case_id, cli_args, corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,16 +198,16 @@ def test_data_page_every_corpus_file(data_page, case) -> None:
     at = _upload(data_page, case.name, (BAD / case.name).read_bytes())
     data = load_dataset(BAD / case.name)
     errors = [f.message for f in data.findings if f.level == "error"]
-    shown = [e.value for e in at.error]
+    said = _shown(at.error)
     if case.ok:
-        assert not shown, shown
+        assert not said, said
         assert at.metric[0].label == "Examples"
         if case.rows >= 0:
             assert at.metric[0].value == f"{case.rows:,}"
     else:
-        assert errors and any(e.startswith(errors[0]) for e in shown)
+        assert errors and any(e.startswith(errors[0]) for e in said)
         assert not at.metric  # no overview of unusable data
-    warnings = [w.value for w in at.warning]
+    warnings = _shown(at.warning)
     for finding in data.findings:  # the page adds the rows after the sentence
         if finding.level == "warning":
             assert any(w.startswith(finding.message) for w in warnings), finding.code
@@ -212,19 +215,46 @@ def test_data_page_every_corpus_file(data_page, case) -> None:
 
 def test_data_page_big_files(data_page, big_files) -> None:
     at = _upload(data_page, "one_mb_text.csv", big_files["one_mb_text"].read_bytes())
-    assert any("longer than 2,000 characters" in w.value for w in at.warning)
+    assert any("longer than 2,000 characters" in w for w in _shown(at.warning))
     assert at.metric[0].value == "4"
     at = _upload(data_page, "rows_500k.csv", big_files["rows_500k"].read_bytes())
-    assert any("more than 200,000 rows" in e.value for e in at.error)
+    assert any("more than 200,000 rows" in e for e in _shown(at.error))
     at = _upload(data_page, "classes_5000.csv", big_files["classes_5000"].read_bytes())
-    assert any("5,000 different labels" in e.value for e in at.error)
+    assert any("5,000 different labels" in e for e in _shown(at.error))
 
 
 def test_data_page_applies_the_operators_file_limit(data_page, monkeypatch) -> None:
     monkeypatch.setenv("METACORE_MAX_FILE_MB", "0.001")
     raw = ("text,label\n" + "".join(f"text {i},{'ab'[i % 2]}\n" for i in range(300))).encode()
     at = _upload(data_page, "over_limit.csv", raw)
-    assert any("more than the limit of 1.0 KB" in e.value for e in at.error)
+    assert any("more than the limit of 1.0 KB" in e for e in _shown(at.error))
+
+
+def _shown(elements) -> list[str]:
+    return [shown(e.value) for e in elements]  # as the reader sees them
+
+
+def test_data_page_stops_hostile_files_at_the_limits(data_page, monkeypatch) -> None:
+    """The page parses through the same budgets as the CLI: each file ends in its finding."""
+    start = time.perf_counter()
+    at = _upload(data_page, "deep.json", hostile.deep_json(200_000))
+    assert any("nested too deeply" in e for e in _shown(at.error))
+    at = _upload(data_page, "wide.csv", hostile.csv_wide_header(100_000))
+    assert any("100,000 columns, more than the limit of 1,000" in e for e in _shown(at.error))
+    monkeypatch.setenv("METACORE_MAX_UNZIPPED_MB", "0.5")
+    at = _upload(data_page, "bomb.xlsx", hostile.shared_strings_bomb(1))
+    assert any("more than the limit of 512.0 KB" in e for e in _shown(at.error))
+    monkeypatch.setenv("METACORE_MAX_PARSE_S", "0.000001")
+    at = _upload(data_page, "slow.csv", b"text,label\n" + b"some text,a\nmore text,b\n" * 500)
+    assert any("took longer than 1e-06 seconds" in e for e in _shown(at.error))
+    assert not at.metric and time.perf_counter() - start < 60
+
+
+def test_data_page_names_a_bad_limit_variable(data_page, monkeypatch) -> None:
+    monkeypatch.setenv("METACORE_MAX_CELLS", "1e400")
+    at = _upload(data_page, "fine.csv", b"text,label\nhello,a\nbye,b\n")
+    assert any(e.startswith("METACORE_MAX_CELLS is '1e400'") for e in _shown(at.error))
+    assert not at.exception
 
 
 def test_upload_is_stored_under_the_apps_home_only(data_page) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 from metacore.data.findings import Finding, error
 from metacore.data.limits import Limits
 from metacore.data.readers import excel
+from metacore.data.readers.budget import Budget, OverBudget
 from metacore.data.readers.columns import detect_columns
 from metacore.data.readers.delimited import parse_delimited
 from metacore.data.readers.encoding import (
@@ -33,11 +34,15 @@ __all__ = ["detect_columns", "read_table", "source_name"]
 
 
 def _parse_bytes(
-    raw: bytes, ext: str, limits: Limits
+    raw: bytes, ext: str, budget: Budget
 ) -> tuple[pd.DataFrame, str, str, list[Finding]]:
-    """Detect the format from magic bytes, extension and content, then parse."""
+    """Detect the format from magic bytes, extension and content, then parse.
+
+    Raises:
+        OverBudget: From the parser, when the file costs more than its budget.
+    """
     if excel.is_workbook(raw, ext):
-        frame, findings = excel.parse_xlsx(raw, ext, limits)
+        frame, findings = excel.parse_xlsx(raw, ext, budget)
         return frame, "xlsx", "binary", findings
     if excel.is_old_excel(raw, ext):
         return pd.DataFrame(), "unknown", "binary", [excel.old_excel()]
@@ -50,9 +55,9 @@ def _parse_bytes(
         return pd.DataFrame(), "unknown", encoding, findings + [empty_file()]
     first_line = text.lstrip().split("\n", 1)[0].strip()
     if ext in JSON_EXTENSIONS or (first_line.startswith("{") and first_line.endswith("}")):
-        frame, more = parse_jsonl(text, limits)
+        frame, more = parse_jsonl(text, budget)
         return frame, "jsonl", encoding, findings + more
-    frame, fmt, more = parse_delimited(text, ext, limits)
+    frame, fmt, more = parse_delimited(text, ext, budget)
     return frame, fmt, encoding, findings + more
 
 
@@ -72,7 +77,9 @@ def read_table(
     Returns:
         (frame, format, encoding, findings). All columns are object dtype holding
         str or None; the index holds the file row numbers (header = 1). On an error
-        finding the frame may be empty. Never raises for bad content.
+        finding the frame may be empty. Never raises for bad content: whatever the file
+        declares, reading it stops at ``limits`` (cells, columns, unzipped bytes, seconds)
+        with an error finding.
 
     Raises:
         FileNotFoundError: If ``source`` is a path that does not exist.
@@ -86,4 +93,8 @@ def read_table(
         return pd.DataFrame(), "unknown", "", [problem or empty_file()]
     if not raw.strip(b" \t\r\n" + codecs.BOM_UTF8):
         return pd.DataFrame(), "unknown", "utf-8", [empty_file()]
-    return _parse_bytes(raw, ext, limits)
+    try:
+        return _parse_bytes(raw, ext, Budget(limits))
+    except OverBudget as stop:  # too many cells or columns, nested too deep, or too slow
+        fmt = "xlsx" if excel.is_workbook(raw, ext) else "unknown"
+        return pd.DataFrame(), fmt, "binary" if fmt == "xlsx" else "", [stop.finding]

@@ -41,10 +41,11 @@ def has_header(rows: Sequence[Sequence[str]], *, default: bool = True) -> bool:
     first = rows[0] if rows else []
     if any(norm_name(cell) in known for cell in first):
         return True
-    for j, cell in enumerate(first):
-        column = {r[j].strip() for r in rows[1:] if len(r) > j}
-        if cell.strip() and cell.strip() in column:
-            return False
+    # (column, value) pairs below the first row: one pass over the cells, however wide.
+    width = len(first)
+    below = {(j, cell.strip()) for r in rows[1:] for j, cell in enumerate(r[:width])}
+    if any(cell.strip() and (j, cell.strip()) in below for j, cell in enumerate(first)):
+        return False
     return default
 
 

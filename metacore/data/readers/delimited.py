@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from metacore.data.findings import Finding, finding_for_rows
-from metacore.data.limits import Limits
+from metacore.data.readers.budget import Budget
 from metacore.data.readers.columns import has_header
 from metacore.data.readers.encoding import SNIFF_CHARS
 from metacore.data.readers.rows import collect, headerless_names, row_findings, to_frame
@@ -71,48 +71,73 @@ def _lines(text: str) -> Iterator[str]:
         yield text[start:]
 
 
-def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line number, fields) per record; raises csv.Error on broken quotes."""
+def bare_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` without their newline, one at a time (no list of them all)."""
+    for line in _lines(text):
+        yield line[:-1] if line.endswith("\n") else line
+
+
+def _csv_records(text: str, delimiter: str, budget: Budget) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line number, fields) per record; raises csv.Error on broken quotes.
+
+    Blank records are not yielded but still paid for, so a file of a million empty lines
+    stops at the budget too.
+    """
     reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     start = 1
     for fields in reader:
         # The first-field test is a fast path: the generator only runs for odd rows.
         if fields and (fields[0].strip() or any(f.strip() for f in fields)):
             yield start, fields
+        else:
+            budget.spend(len(fields))
         start = reader.line_num + 1
 
 
-def _line_records(text: str, delimiter: str, broken: list[int]) -> Iterator[tuple[int, list[str]]]:
+def _line_records(
+    text: str, delimiter: str, broken: list[int], budget: Budget
+) -> Iterator[tuple[int, list[str]]]:
     """Parse each line on its own so one unclosed quote only loses its own line."""
-    for line_no, line in enumerate(text.split("\n"), start=1):
+    for line_no, line in enumerate(bare_lines(text), start=1):
         if not line.strip():
+            budget.spend(1)
             continue
         try:
             fields = next(csv.reader([line], delimiter=delimiter, strict=True))
         except csv.Error:
             broken.append(line_no)
+            budget.spend(1)
             continue
         yield line_no, fields
 
 
-def _tab_label_records(text: str, broken: list[int]) -> Iterator[tuple[int, list[str]]]:
+def _tab_label_records(
+    text: str, broken: list[int], budget: Budget
+) -> Iterator[tuple[int, list[str]]]:
     """Parse `text<TAB>label` lines; the label is after the last tab, quotes are literal."""
-    for line_no, line in enumerate(text.split("\n"), start=1):
+    for line_no, line in enumerate(bare_lines(text), start=1):
         if not line.strip():
+            budget.spend(1)
             continue
         if "\t" not in line:
             broken.append(line_no)
+            budget.spend(1)
             continue
         yield line_no, line.rsplit("\t", 1)
 
 
 def parse_delimited(
-    text: str, ext: str, limits: Limits
+    text: str, ext: str, budget: Budget
 ) -> tuple[pd.DataFrame, str, list[Finding]]:
-    """Parse CSV, TSV, other delimiters and header-less `text<TAB>label` files."""
+    """Parse CSV, TSV, other delimiters and header-less `text<TAB>label` files.
+
+    Raises:
+        OverBudget: When the file holds too many cells or columns, or takes too long.
+    """
+    limits = budget.limits
     # The csv module refuses fields over 128 KiB by default; the file size limit
-    # already bounds memory, so allow fields as large as the file.
-    csv.field_size_limit(max(csv.field_size_limit(), limits.max_file_bytes))
+    # already bounds memory, so allow fields as large as the file (as a C long can hold).
+    csv.field_size_limit(max(csv.field_size_limit(), min(limits.max_file_bytes, 2**31 - 1)))
     expected = _EXPECTED_DELIMITER.get(ext, ",")
     sample = text[:SNIFF_CHARS]
     delimiter = _sniff_delimiter(sample, expected)
@@ -125,16 +150,17 @@ def parse_delimited(
     broken: list[int] = []
     header = has_header(rows, default=ext != ".txt")
     if delimiter == "\t" and not header and (ext == ".txt" or width == 2):
-        records = _tab_label_records(text, broken)
-        collected = collect(records, ["text", "label"], limits.max_rows)
+        records = _tab_label_records(text, broken, budget)
+        collected = collect(records, ["text", "label"], budget)
         fmt = "text-tab-label"
     else:
         names = None if header else headerless_names(width)
         fmt = "tsv" if delimiter == "\t" else "csv"
         try:
-            collected = collect(_csv_records(text, delimiter), names, limits.max_rows)
+            collected = collect(_csv_records(text, delimiter, budget), names, budget)
         except csv.Error:
-            collected = collect(_line_records(text, delimiter, broken), names, limits.max_rows)
+            budget.cells = 0  # the same rows again, line by line: pay for them once
+            collected = collect(_line_records(text, delimiter, broken, budget), names, budget)
     if broken:
         lines = pd.Index(broken)
         if fmt == "text-tab-label":  # the same code as a ragged line, worded for tabs

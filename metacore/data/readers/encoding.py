@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -78,32 +79,49 @@ def read_bytes(
         return raw, None
     if isinstance(source, (str, Path)):
         path = Path(source)
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            return None, too_large(size, limits)
-        return path.read_bytes(), None
+        info = path.stat()
+        if info.st_size > limits.max_file_bytes:
+            return None, too_large(info.st_size, limits)
+        if stat.S_ISREG(info.st_mode):
+            return path.read_bytes(), None
+        # A device, a pipe or a FIFO says nothing true about its size (/dev/zero says 0 and
+        # never ends): read one byte past the limit, like a stream.
+        with path.open("rb") as stream:
+            return _bounded_read(stream, limits)
     if not hasattr(source, "read"):
         raise TypeError(f"source must be a path, bytes or a binary file object, not {type(source)}")
     size = _stream_size(source)
     if size is not None and size > limits.max_file_bytes:
         return None, too_large(size, limits)
-    # Read one byte past the limit so streams without a known size are still bounded.
+    return _bounded_read(source, limits)
+
+
+def _bounded_read(source: BinaryIO, limits: Limits) -> tuple[bytes | None, Finding | None]:
+    """Read one byte past the limit so streams without a known size are still bounded."""
     data = source.read(limits.max_file_bytes + 1)
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     if len(raw) > limits.max_file_bytes:
-        return None, too_large(len(raw), limits)
+        return None, error("file_too_large", "unknown", limit=human_size(limits.max_file_bytes))
     return raw, None
 
 
 def looks_binary(raw: bytes) -> bool:
-    """True for images, archives and other non-text bytes."""
+    """True for images, archives and other non-text bytes.
+
+    A NUL byte at the start, or control bytes making up more than 5% of the start or of the
+    whole file (text followed by a binary blob). A stray NUL further on is left to the
+    validation, which removes it from the text and names its row.
+    """
     head = raw[:8192]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
     if b"\x00" in head:
         return True
-    n_control = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return n_control > 0.05 * len(head)
+    for part in (head, raw) if len(raw) > len(head) else (head,):
+        n_control = len(part) - len(part.translate(None, _CONTROL_BYTES))
+        if n_control > 0.05 * len(part):
+            return True
+    return False
 
 
 def _gb2312_share(raw: bytes) -> float:

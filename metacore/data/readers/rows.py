@@ -16,17 +16,26 @@ import pandas as pd
 
 from metacore.data.findings import Finding, error, finding_for_rows
 from metacore.data.limits import Limits
+from metacore.data.readers.budget import Budget
 
 
 def column_names(header: Sequence[object]) -> list[str]:
-    """Clean header cells into unique, non-empty column names."""
+    """Clean header cells into unique, non-empty column names ("x", "x (2)", "x (3)"...).
+
+    Linear in the number of cells: a set of the names taken and, per repeated name, the next
+    number to try (3 000 identical names must not cost 3 000 scans of the list).
+    """
     names: list[str] = []
+    taken: set[str] = set()
+    next_number: dict[str, int] = {}
     for i, cell in enumerate(header):
         name = "" if cell is None else str(cell).strip().lstrip("\ufeff").strip()
         name = name or f"column {i + 1}"
-        base, n = name, 2
-        while name in names:
+        base, n = name, next_number.get(name, 2)
+        while name in taken:
             name, n = f"{base} ({n})", n + 1
+        next_number[base] = n
+        taken.add(name)
         names.append(name)
     return names
 
@@ -49,7 +58,10 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        try:
+            return json.dumps(value, ensure_ascii=False)
+        except RecursionError:  # nested almost as deep as the parser allows: not a text
+            return None
     return str(value)
 
 
@@ -67,14 +79,27 @@ class Collected:
 def collect(
     records: Iterator[tuple[int, Sequence[object]]],
     names: list[str] | None,
-    max_rows: int,
+    budget: Budget,
 ) -> Collected:
-    """Gather up to max_rows rows; the first record is the header when names is None."""
+    """Gather up to max_rows rows; the first record is the header when names is None.
+
+    Every record is paid for (its cells, kept or not) before anything else is done with it.
+
+    Raises:
+        OverBudget: When the records hold too many cells, the header too many columns, or
+            the deadline passes.
+    """
     ragged: list[int] = []
     rows: list[list[str | None]] = []
     index: list[int] = []
+    max_rows = budget.limits.max_rows
+    spend = budget.spend
+    if names is not None:
+        budget.check_columns(len(names))
     for line_no, fields in records:
+        spend(len(fields))
         if names is None:
+            budget.check_columns(len(fields))
             names = column_names(fields)
             continue
         if len(fields) == len(names):  # the common case, kept cheap for 200k-row files
