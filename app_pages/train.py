@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metacore.text import markdown_literal
 from ui import classroom_view, data_view, episodic_view, form, progress, state, train_view
 from ui.i18n import say, t
 
@@ -16,12 +17,12 @@ f = form.current()  # a running comparison's plan comes back with a reload
 classroom_view.load()  # a classroom link fills (and may lock or hide) the settings
 classroom_view.notes()
 if not loaded.ok:
-    st.error(t("train.bad_data", name=data["name"]), icon=":material/error:")
+    st.error(t("train.bad_data", name=markdown_literal(data["name"])), icon=":material/error:")
     st.page_link("app_pages/data.py", label=t("train.go_data"), icon=":material/table_view:")
     st.stop()
 
-st.markdown(t("train.data_line", name=data["name"], texts=f"{len(loaded.frame):,}",
-              classes=loaded.frame["label"].nunique()))
+st.markdown(t("train.data_line", name=markdown_literal(data["name"]),
+              texts=f"{len(loaded.frame):,}", classes=loaded.frame["label"].nunique()))
 classroom_view.preset_picker(data, len(loaded.frame))
 if train_view.protocol(f) == "episodic":
     ready = episodic_view.form(f, loaded)

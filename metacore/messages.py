@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,9 +130,14 @@ def languages() -> list[str]:
 
 
 def render(message: Message, lang: str = ENGLISH,
-           catalog_: Mapping[str, str] | None = None) -> str:
+           catalog_: Mapping[str, str] | None = None, *,
+           escape: Callable[[str], str] | None = None) -> str:
     """The sentence of ``message`` in ``lang``; ``catalog_`` (an interface's own wording of
-    some codes) is looked up first. Falls back to English, then to the code."""
+    some codes) is looked up first. Falls back to English, then to the code.
+
+    ``escape`` (``metacore.text.markdown_literal``, say) is applied to every value filled into
+    the template, never to the template's own words or markup: the sentence of a message that
+    quotes a user's label, for an interface that renders Markdown."""
     tables = [t for t in (catalog_, catalog(lang) if lang != ENGLISH else None, catalog())
               if t is not None]
     for table in tables:
@@ -140,30 +145,39 @@ def render(message: Message, lang: str = ENGLISH,
         if template is None:
             continue
         try:
-            return _Formatter(lang, catalog_).format(template, **dict(message.params))
+            return _Formatter(lang, catalog_, escape).format(template, **dict(message.params))
         except (KeyError, IndexError, ValueError, TypeError, AttributeError):
             lang = ENGLISH  # a translation that cannot be filled: English, then the code
-    return message.code + (f" {dict(message.params)}" if message.params else "")
+    fallback = message.code + (f" {dict(message.params)}" if message.params else "")
+    return escape(fallback) if escape else fallback
 
 
 class _Formatter(string.Formatter):
     """``str.format`` with ``count``, ``plural`` and ``list`` specs and nested messages."""
 
-    def __init__(self, lang: str, overrides: Mapping[str, str] | None) -> None:
+    def __init__(self, lang: str, overrides: Mapping[str, str] | None,
+                 escape: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self.lang = lang
         self.overrides = overrides
+        self.escape = escape
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        kind, _, rest = format_spec.partition(":")
+        if kind == "capitalize":
+            return self.format_field(value, rest).capitalize()
+        if isinstance(value, Message):  # a term, also one in place of a list ("none"): its
+            # template's own words stay, its values are escaped
+            return render(value, self.lang, self.overrides, escape=self.escape)
+        text = self._field(value, format_spec)
+        return self.escape(text) if self.escape else text
+
+    def _field(self, value: Any, format_spec: str) -> str:
         kind, _, rest = format_spec.partition(":")
         if kind in ("count", "plural"):
             one, _, many = rest.partition("|")
             word = one if value == 1 else (many or one)
             return f"{value:,} {word}" if kind == "count" else word
-        if kind == "capitalize":
-            return self.format_field(value, rest).capitalize()
-        if isinstance(value, Message):  # a term, also one in place of a list ("none")
-            return render(value, self.lang, self.overrides)
         if kind == "list":
             items, total = _items(value)
             return quote_list([self._text(i) for i in items], int(rest or 5), lang=self.lang,

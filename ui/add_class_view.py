@@ -20,9 +20,10 @@ from metacore.estimate import estimate_seconds
 from metacore.messages import msg
 from metacore.methods.costs import DataSizes
 from metacore.teaching import AddClassReport, add_class, new_class_set
+from metacore.text import markdown_literal, plotly_literal
 from ui import inspector_view, tasks, teach_episode, teach_state
 from ui import teach_figures as figs
-from ui.i18n import t
+from ui.i18n import say, t
 
 RESULT = "add_class_report"
 JOB = "add_class_job"  # this session's add-a-class task: (job id, label, K, with protonet)
@@ -55,10 +56,10 @@ def run(td: teach_state.TeachData, label: str, texts: list[str], tried: list[str
     try:
         new = new_class_set(label, texts)
     except ValueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(say(exc), icon=":material/error:")
         return
     if new.labels[0] in td.textset.classes:
-        st.error(t("add.exists", label=new.labels[0]), icon=":material/error:")
+        st.error(t("add.exists", label=markdown_literal(new.labels[0])), icon=":material/error:")
         return
     cut = teach_state.split(td)
     train, test = sample_k_shot(cut.train, k, seed=0), _cap(cut.test)
@@ -117,13 +118,13 @@ def show() -> None:
         st.info(t("add.empty"), icon=":material/info:")
         return
     label, k, report, has_protonet = st.session_state[RESULT]
-    st.subheader(t("add.result_title", label=label, k=k))
+    st.subheader(t("add.result_title", label=markdown_literal(label), k=k))
     rows = _rows(report)
     _table(rows)
     st.caption(t("add.timing_note"))
     left, right = st.columns([1, 1], gap="large")
-    left.plotly_chart(figs.new_class_figure(report.picture, t("add.figure_map", label=label)),
-                      theme=None, key="add_fig_map")
+    title = t("add.figure_map", label=plotly_literal(label))
+    left.plotly_chart(figs.new_class_figure(report.picture, title), theme=None, key="add_fig_map")
     right.plotly_chart(figs.absorb_figure(rows, t("add.figure_cost")), theme=None,
                        key="add_fig_cost")
     if not has_protonet:

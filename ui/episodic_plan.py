@@ -58,7 +58,8 @@ def resolve(form: Form, frame: pd.DataFrame) -> ClassSplit:
 def _said(finding: Finding, note: str = "") -> Finding:
     """The engine's finding as the page shows it (``say``: by its code, in the learner's
     language and the form's words), as plain text the page can add ``note`` to."""
-    return Finding(finding.level, finding.code, say(finding) + note, finding.rows, finding.count)
+    return Finding(finding.level, finding.code, say(finding, markdown=False) + note, finding.rows,
+                   finding.count)
 
 
 def feasibility(form: Form, frame: pd.DataFrame) -> tuple[ClassSplit | None, list[Finding]]:
@@ -66,7 +67,7 @@ def feasibility(form: Form, frame: pd.DataFrame) -> tuple[ClassSplit | None, lis
     try:
         split = resolve(form, frame)
     except DataError as exc:
-        return None, [Finding("error", "class_split", say(exc))]
+        return None, [Finding("error", "class_split", say(exc, markdown=False))]
     plan: ExperimentPlan = form.plan
     everything = TextSet(tuple(frame["text"]), tuple(frame["label"]))
     e = plan.episodes

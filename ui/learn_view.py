@@ -17,7 +17,7 @@ from metacore.teaching import draw_episode, lessons, summarise_sweep, toy
 from metacore.teaching.lessons import Lesson
 from ui import sweep_view, tasks, teach_episode, teach_state
 from ui import teach_figures as figs
-from ui.i18n import t
+from ui.i18n import say, t
 
 CAP = 40
 MAX_CLASSES = 10
@@ -175,7 +175,11 @@ def prototypes(les: Lesson, episode: Episode | None) -> None:
 
 def loops(les: Lesson) -> None:
     text, figure = _section(6, "loops", wide=True)
-    result = _toy(les)
+    try:
+        result = _toy(les)
+    except DataError as exc:  # classes too small for the toy's episodes: say so, draw nothing
+        text.info(say(exc), icon=":material/info:")
+        return
     if result is None:
         text.info(t("learn.loops.too_few"), icon=":material/info:")
         return

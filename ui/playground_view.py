@@ -7,6 +7,7 @@ import streamlit as st
 
 from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
+from metacore.text import markdown_literal
 from ui import models, state
 from ui.i18n import language, t
 
@@ -32,7 +33,7 @@ def ask(res: RunResult) -> list[str]:
     zh = any("\u4e00" <= ch <= "\u9fff" for ch in "".join(classes))
     text = st.text_area(t("play.text"), value=EXAMPLES["zh" if zh else "en"], key="play_text",
                         height=110, help=t("play.text_help"))
-    st.caption(t("play.classes", classes=", ".join(f"`{c}`" for c in classes)))
+    st.caption(t("play.classes", classes=", ".join(markdown_literal(c) for c in classes)))
     clicked = st.button(t("play.predict"), type="primary", key="play_predict",
                         icon=":material/bolt:")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -43,7 +44,7 @@ def answer(res: RunResult, texts: list[str]) -> None:
     try:
         classes, proba = models.predict(res, texts)
     except Exception as exc:  # noqa: BLE001 - a missing or broken model is a message, not a crash
-        st.error(t("play.failed", error=exc), icon=":material/error:")
+        st.error(t("play.failed", error=markdown_literal(exc)), icon=":material/error:")
         return
     st.session_state["play_last"] = (res.run_id, st.session_state.get("play_text"))
     if len(texts) == 1:
@@ -63,9 +64,10 @@ def _one(classes: list[str], proba: list[float]) -> None:
     table = tables.probabilities_table(proba, classes)
     left, right = st.columns([1, 2], gap="large")
     with left, st.container(border=True, key="play_answer"):
-        st.metric(t("play.predicted_label"), table.loc[0, "class"])
+        st.metric(t("play.predicted_label"), markdown_literal(table.loc[0, "class"]))
         st.caption(t("play.answer", p=f"{table.loc[0, 'probability']:.0%}",
-                     runner=table.loc[1, "class"], q=f"{table.loc[1, 'probability']:.0%}")
+                     runner=markdown_literal(table.loc[1, "class"]),
+                     q=f"{table.loc[1, 'probability']:.0%}")
                    if len(table) > 1 else "")
     right.plotly_chart(figures.probability_bars(table, lang=language()), theme=None,
                        key="play_chart")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import streamlit as st
 
 from metacore.reporting import figures
+from metacore.text import markdown_literal
 from ui import state
 from ui.i18n import language, say, t
 
@@ -64,14 +64,16 @@ def _card(job: Any, *, live: bool) -> None:
     color, word = COLORS.get(job.state, "gray"), state_word(job.state)
     head, stop = st.columns([6, 1], vertical_alignment="center")
     seed = " · " + t("progress.seed", seed=job.run.seed)
-    # _where() can hold user input (a typed backbone name): escape everything interpolated.
-    head.markdown(f"**{escape(job.method)}**{escape(seed)} &nbsp; :{escape(color)}-badge"
-                  f"[{escape(word)}] &nbsp; <span style='color:#6b7280'>{escape(_where(job))}"
-                  "</span>", unsafe_allow_html=True)
+    # _where() can hold user input (a typed backbone name): everything interpolated is
+    # escaped for Markdown, which also keeps it from being HTML (a backslash-escaped "<" is text)
+    head.markdown(f"**{markdown_literal(job.method)}**{markdown_literal(seed)} &nbsp; "
+                  f":{markdown_literal(color)}-badge[{markdown_literal(word)}] &nbsp; "
+                  f"<span style='color:#6b7280'>{markdown_literal(_where(job))}</span>",
+                  unsafe_allow_html=True)
     if job.state in ACTIVE and stop.button(t("progress.stop"), key=f"stop_{job.run_id}",
                                            icon=":material/stop_circle:"):
         state.queue().stop(job.run_id, owner=state.owner())
-        st.toast(t("progress.stopping", method=job.method))
+        st.toast(t("progress.stopping", method=markdown_literal(job.method)))
     if job.state == "running" and job.testing:
         _testing(job.testing)
     elif job.state == "running" and job.total_steps:
@@ -105,7 +107,7 @@ def _where(job: Any) -> str:
     if job.state == "queued":
         return t("progress.waiting", place=job.position)
     if job.state == "running":
-        return say(job.phase)
+        return say(job.phase, markdown=False)  # escaped where it is shown
     result = job.result
     if result is not None and "accuracy_mean" in result.metrics:
         m = result.metrics

@@ -8,8 +8,9 @@ import streamlit as st
 
 from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
+from metacore.text import markdown_literal
 from ui import models, state
-from ui.i18n import language, lkey, t
+from ui.i18n import language, lkey, say, t
 
 FINISHED = ("completed", "stopped", "failed", "interrupted")
 STATUSES = (*FINISHED, "running", "queued")
@@ -86,10 +87,12 @@ def leaderboard(results: list[RunResult]) -> None:
         st.caption(t("results.episodic_caption"))
     for res in results:
         if res.status == "failed":
-            st.error(t("results.failed", method=res.method, run_id=res.run_id, error=res.error),
+            st.error(t("results.failed", method=markdown_literal(res.method),
+                       run_id=markdown_literal(res.run_id), error=markdown_literal(res.error)),
                      icon=":material/error:")
         for warning in res.warnings[:3]:
-            st.warning(t("results.run_warning", method=res.method, warning=warning),
+            st.warning(t("results.run_warning", method=markdown_literal(res.method),
+                         warning=say(warning)),
                        icon=":material/warning:")
 
 
@@ -118,7 +121,7 @@ def curves(results: list[RunResult]) -> None:
         cols[1].caption(t("results.inner_caption"))
         flat = already_fitted(meta)
         if flat:
-            cols[1].caption(t("results.inner_flat", methods=", ".join(flat)))
+            cols[1].caption(t("results.inner_flat", methods=markdown_literal(", ".join(flat))))
     if any(r.protocol == "episodic" for r in results):
         st.caption(t("results.episodic_loss") + ("" if meta else
                                                  " " + t("results.episodic_no_inner")))
@@ -206,7 +209,7 @@ def projection(res: RunResult) -> None:
         try:
             proj = models.tsne(state.home(), res.run_id)
         except Exception as exc:  # noqa: BLE001 - fall back to the stored PCA
-            st.warning(t("results.tsne_failed", error=exc))
+            st.warning(t("results.tsne_failed", error=markdown_literal(exc)))
     fig = figures.embedding_projection(res, projection=proj, method=kind if proj else "PCA",
                                        lang=language())
     st.plotly_chart(fig, theme=None, key="results_projection_chart")

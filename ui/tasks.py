@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from metacore.text import markdown_literal
 from ui import state
 from ui.i18n import say, t
 
@@ -87,5 +88,6 @@ def progress(job: Any, stop_key: str) -> None:
 
 def failed(job: Any) -> None:
     """Why a task failed, in the interface language."""
-    error = say(job.error_message) if job.error_message is not None else job.error
+    error = (say(job.error_message) if job.error_message is not None
+             else markdown_literal(job.error))
     st.error(t("common.failed", error=error), icon=":material/error:")

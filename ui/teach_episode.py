@@ -21,9 +21,10 @@ from metacore.estimate import meta_training_seconds
 from metacore.messages import msg
 from metacore.teaching import ClassPools, class_pools, draw_episode, split_by_classes
 from metacore.teaching.meta import BRIEF_SHAPE, BriefTraining, meta_train_briefly
+from metacore.text import html_literal
 from ui import tasks, teach_state
 from ui import teach_figures as figs
-from ui.i18n import t
+from ui.i18n import say, t
 
 
 def pools(td: teach_state.TeachData) -> ClassPools:
@@ -53,7 +54,7 @@ def episode_controls(prefix: str, td: teach_state.TeachData, pool: ClassPools,
                             n_query=int(n_query), seed=int(seed), index=index,
                             classes=list(pool.novel))
     except DataError as exc:  # classes too small for this shape: say so, draw nothing
-        st.error(str(exc), icon=":material/error:")
+        st.error(say(exc), icon=":material/error:")
         st.stop()
 
 
@@ -147,7 +148,7 @@ def episode_card(textset: TextSet, episode: Episode) -> str:
         items += [_card_item(t("fig.query"), x, "#fff7ed") for x in qry]
         columns.append(f"<div style='flex:1;min-width:0'><div style='background:"
                        f"{colors[name]};color:white;font-weight:600;padding:6px 10px;"
-                       f"border-radius:6px 6px 0 0'>{html.escape(name)}</div>"
+                       f"border-radius:6px 6px 0 0'>{html_literal(name)}</div>"
                        + "".join(items) + "</div>")
     title = t("learn.episodes.figure", n=episode.n_way, k=k, q=q)
     return (f"<div style='font-size:1.05rem;margin-bottom:8px'>{html.escape(title)}</div>"
@@ -158,4 +159,4 @@ def _card_item(role: str, text: str, fill: str) -> str:
     return (f"<div style='background:{fill};margin-top:4px;padding:6px 10px;font-size:0.86rem;"
             f"border-radius:4px;line-height:1.35'><span style='color:#6b7280;font-size:0.72rem;"
             f"text-transform:uppercase;letter-spacing:0.04em'>{html.escape(role)}</span><br>"
-            f"{html.escape(text)}</div>")
+            f"{html_literal(text)}</div>")

@@ -2,7 +2,9 @@
 
 Pure functions from the teaching engine's data to figures (no ``st.*``): one colour per class
 (in sorted order, the same in every figure of a page) and one per method
-(``figures.method_color``).
+(``figures.method_color``). Class names and texts come from the user's file: every one is
+escaped with ``metacore.text.plotly_literal`` where it enters a figure (``_lit``), so a label
+like ``<b>x</b>`` or ``<a href=...>`` shows as written.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from plotly.subplots import make_subplots
 
 from metacore.reporting.figures import GRID, INK, MUTED, TEMPLATE, method_color
 from metacore.teaching import EpisodeView, InnerTrace
+from metacore.text import plotly_literal as _lit
+from metacore.text import plotly_literals as _lits
 from ui.i18n import t
 
 # Classes get a palette of clearly different hues (Tableau 10, slightly deepened): method
@@ -48,7 +52,9 @@ def _plain_axes(fig: go.Figure) -> None:
 
 
 def _short(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A user's text cut to ``limit`` characters, escaped for Plotly."""
+    text = str(text)
+    return _lit(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def class_map_figure(frame: pd.DataFrame, centres: np.ndarray, classes: Sequence[str], *,
@@ -59,17 +65,19 @@ def class_map_figure(frame: pd.DataFrame, centres: np.ndarray, classes: Sequence
     if labelled is not None:
         rest = frame[~labelled]
         fig.add_scatter(x=rest["x"], y=rest["y"], mode="markers", name=t("fig.unlabelled"),
-                        marker={"color": "#cbd5e1", "size": 6}, customdata=rest["text"],
+                        marker={"color": "#cbd5e1", "size": 6},
+                        customdata=rest["text"].map(_short),
                         hovertemplate="%{customdata}<extra></extra>")
     shown = frame if labelled is None else frame[labelled]
     size = 7 if labelled is None else 12
     for name in classes:
         part = shown[shown["label"] == name]
-        fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=name, legendgroup=name,
+        fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=_lit(name),
+                        legendgroup=_lit(name),
                         marker={"color": colors[name], "size": size, "opacity": 0.85,
                                 "line": {"width": 1, "color": "white"}},
                         customdata=part["text"].map(_short),
-                        hovertemplate="%{customdata}<extra>" + name + "</extra>")
+                        hovertemplate="%{customdata}<extra>" + _lit(name) + "</extra>")
     if labelled is None:
         fig.add_scatter(x=[None], y=[None], mode="markers", name=t("fig.class_centre"),
                         marker={"symbol": "star", "size": 17, "color": MUTED,
@@ -79,7 +87,7 @@ def class_map_figure(frame: pd.DataFrame, centres: np.ndarray, classes: Sequence
                         marker={"symbol": "star", "size": 17, "color": [colors[c] for c in
                                                                        classes],
                                 "line": {"width": 1.5, "color": INK}},
-                        text=list(classes), hovertemplate="%{text}<extra></extra>")
+                        text=_lits(classes), hovertemplate="%{text}<extra></extra>")
     _layout(fig, title, 440, legend={**BELOW, "y": -0.04}, margin={"t": 50, "b": 10})
     _plain_axes(fig)
     return fig
@@ -109,11 +117,11 @@ def _episode_points(fig: go.Figure, view: EpisodeView, colors: dict[str, str], c
     for name in view.classes:
         idx = [i for i, y in enumerate(view.support_labels) if y == name]
         fig.add_scatter(x=view.support_xy[idx, 0], y=view.support_xy[idx, 1], mode="markers",
-                        name=name, legendgroup=name, showlegend=legend,
+                        name=_lit(name), legendgroup=_lit(name), showlegend=legend,
                         marker={"color": colors[name], "size": 11,
                                 "line": {"width": 1, "color": "white"}},
                         customdata=[_short(view.support_texts[i]) for i in idx],
-                        hovertemplate=t("fig.support") + ": %{customdata}<extra>" + name
+                        hovertemplate=t("fig.support") + ": %{customdata}<extra>" + _lit(name)
                         + "</extra>", row=1, col=col)
     right = [p == y for p, y in zip(view.predicted, view.query_labels)]
     if legend:
@@ -124,7 +132,7 @@ def _episode_points(fig: go.Figure, view: EpisodeView, colors: dict[str, str], c
                     marker={"symbol": "diamond", "size": 11, "color": "white",
                             "line": {"width": 2.5, "color": [colors[y] for y in
                                                              view.query_labels]}},
-                    customdata=[[_short(q), y, p] for q, y, p in zip(
+                    customdata=[[_short(q), _lit(y), _lit(p)] for q, y, p in zip(
                         view.query_texts, view.query_labels, view.predicted)],
                     hovertemplate="%{customdata[0]}<br>" + t("fig.true") + ": %{customdata[1]}"
                     "<br>" + t("fig.predicted") + ": %{customdata[2]}<extra></extra>",
@@ -183,7 +191,7 @@ def _prototypes(fig: go.Figure, view: EpisodeView, colors: dict[str, str], col: 
                     marker={"symbol": "star", "size": 22,
                             "color": [colors[c] for c in view.classes],
                             "line": {"width": 1.5, "color": INK}},
-                    text=list(view.classes), hovertemplate=t("fig.prototype") + ": %{text}"
+                    text=_lits(view.classes), hovertemplate=t("fig.prototype") + ": %{text}"
                     "<extra></extra>", row=1, col=col)
 
 
@@ -195,7 +203,7 @@ def episode_figure(views: Sequence[tuple[str, EpisodeView]], *, title: str,
     ``all_classes`` (the data's classes) keeps each class's colour the same on every page.
     """
     colors = class_colors(all_classes or views[0][1].classes)
-    titles = [f"{name} · {t('fig.accuracy')} {view.accuracy:.0%}" for name, view in views]
+    titles = [f"{_lit(name)} · {t('fig.accuracy')} {view.accuracy:.0%}" for name, view in views]
     fig = make_subplots(rows=1, cols=len(views), subplot_titles=titles,
                         horizontal_spacing=0.05)
     for col, (_, view) in enumerate(views, start=1):
@@ -211,7 +219,7 @@ def distance_heatmap(view: EpisodeView, title: str) -> go.Figure:
     """Queries (rows) against prototypes (columns); the nearest in each row is outlined."""
     labels = [f"{i + 1}. {_short(q, 26)}" for i, q in enumerate(view.query_texts)]
     z = view.distances
-    fig = go.Figure(go.Heatmap(z=z, x=list(view.classes), y=labels, colorscale="Blues_r",
+    fig = go.Figure(go.Heatmap(z=z, x=_lits(view.classes), y=labels, colorscale="Blues_r",
                                text=np.round(z, 2), texttemplate="%{text}", showscale=False,
                                xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}: %{z:.3f}"
                                "<extra></extra>"))
@@ -290,13 +298,13 @@ def sweep_figure(summary: pd.DataFrame, title: str, *, height: int = 420) -> go.
         color = method_color(str(method))
         for col, metric in ((1, "accuracy"), (2, "macro_f1")):
             fig.add_scatter(x=rows["shots"], y=rows[f"{metric}_mean"], mode="lines+markers",
-                            name=str(method), legendgroup=str(method), showlegend=col == 1,
+                            name=_lit(method), legendgroup=_lit(method), showlegend=col == 1,
                             line={"color": color, "width": 2.5}, marker={"size": 8},
                             error_y={"type": "data", "array": rows[f"{metric}_ci95"],
                                      "thickness": 1.5, "width": 5, "color": color},
                             customdata=rows[["n", f"{metric}_ci95"]].to_numpy(),
                             hovertemplate="K=%{x}: %{y:.1%} ± %{customdata[1]:.1%} (%{"
-                            "customdata[0]} " + t("fig.seeds") + ")<extra>" + str(method)
+                            "customdata[0]} " + t("fig.seeds") + ")<extra>" + _lit(method)
                             + "</extra>", row=1, col=col)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=order,
                      title_text=t("fig.k_per_class"))
@@ -310,13 +318,14 @@ def absorb_figure(rows: pd.DataFrame, title: str) -> go.Figure:
                         subplot_titles=[t("fig.seconds_log"), t("fig.accuracy_after")])
     colors = [method_color(m) for m in rows["method"]]
     pattern = ["/" if e else "" for e in rows["estimated"]]
-    fig.add_bar(y=rows["method"], x=rows["seconds"].clip(lower=1e-3), orientation="h",
+    methods = _lits(rows["method"])
+    fig.add_bar(y=methods, x=rows["seconds"].clip(lower=1e-3), orientation="h",
                 marker={"color": colors, "pattern": {"shape": pattern}}, showlegend=False,
-                text=rows["time_text"], textposition="outside", cliponaxis=False,
+                text=_lits(rows["time_text"]), textposition="outside", cliponaxis=False,
                 hovertemplate="%{y}: %{text}<extra></extra>", row=1, col=1)
     for name, column, color in ((t("fig.old_classes"), "old_accuracy", "#94a3b8"),
                                 (t("fig.new_class"), "new_accuracy", QUERY_COLOR)):
-        fig.add_bar(y=rows["method"], x=rows[column], orientation="h", name=name,
+        fig.add_bar(y=methods, x=rows[column], orientation="h", name=name,
                     marker_color=color, hovertemplate="%{y}: %{x:.0%}<extra>" + name
                     + "</extra>", row=1, col=2)
     fig.update_xaxes(type="log", row=1, col=1, title_text=t("fig.seconds"))
@@ -334,15 +343,15 @@ def new_class_figure(picture: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for name, color in colors.items():
         part = old[(old["label"] == name) & (old["kind"] == "example")]
-        fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=name, showlegend=False,
-                        marker={"color": color, "size": 7, "opacity": 0.35},
+        fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=_lit(name),
+                        showlegend=False, marker={"color": color, "size": 7, "opacity": 0.35},
                         customdata=part["text"].map(_short),
-                        hovertemplate="%{customdata}<extra>" + name + "</extra>")
+                        hovertemplate="%{customdata}<extra>" + _lit(name) + "</extra>")
     protos = picture[picture["kind"] == "prototype"]
     fig.add_scatter(x=[None], y=[None], mode="markers", name=t("fig.prototype"),
                     marker={"symbol": "star", "size": 16, "color": MUTED,
                             "line": {"width": 1, "color": INK}})
-    fig.add_scatter(x=protos["x"], y=protos["y"], mode="markers+text", text=protos["label"],
+    fig.add_scatter(x=protos["x"], y=protos["y"], mode="markers+text", text=_lits(protos["label"]),
                     textposition="top center", textfont={"size": 10, "color": MUTED},
                     name=t("fig.prototype"), hoverinfo="skip", showlegend=False,
                     marker={"symbol": "star", "size": 16, "line": {"width": 1, "color": INK},
@@ -366,10 +375,12 @@ def _new_class_marks(fig: go.Figure, picture: pd.DataFrame) -> None:
                         mode="lines", showlegend=False, hoverinfo="skip",
                         line={"color": WRONG, "width": 1, "dash": "dot"})
     fig.add_scatter(x=proto["x"], y=proto["y"], mode="markers", name=t("fig.new_prototype"),
-                    text=proto["label"], marker={"symbol": "star", "size": 26, "color": WRONG,
-                                                 "line": {"width": 2, "color": INK}},
+                    text=_lits(proto["label"]),
+                    marker={"symbol": "star", "size": 26, "color": WRONG,
+                            "line": {"width": 2, "color": INK}},
                     hoverinfo="text")
-    fig.add_annotation(x=proto["x"].iloc[0], y=proto["y"].iloc[0], text=proto["label"].iloc[0],
+    fig.add_annotation(x=proto["x"].iloc[0], y=proto["y"].iloc[0],
+                       text=_lit(proto["label"].iloc[0]),
                        showarrow=True, arrowhead=0, ax=-40, ay=-45, bgcolor="white",
                        bordercolor=WRONG, borderwidth=1.5, borderpad=4,
                        font={"size": 13, "color": WRONG})

@@ -20,6 +20,7 @@ from metacore.data import Split, TextSet, load_dataset
 from metacore.plan import DataSource
 from metacore.presets import MEASURED_ON
 from metacore.teaching import textset_of
+from metacore.text import markdown_literal
 from metacore.training.context import RunContext
 from ui import state
 from ui.i18n import LANGUAGES, language, lkey, set_language, t
@@ -96,9 +97,11 @@ def header(page: str) -> None:
 def data_line(td: TeachData) -> None:
     """Which texts the figures use, with a link to change them."""
     n_classes = len(td.textset.classes)
-    line = t("common.data_line", name=td.name, texts=f"{len(td.textset):,}", classes=n_classes)
+    line = t("common.data_line", name=markdown_literal(td.name), texts=f"{len(td.textset):,}",
+             classes=n_classes)
     if td.fallback:
-        st.warning(t("common.data_fallback", name=td.name), icon=":material/warning:")
+        st.warning(t("common.data_fallback", name=markdown_literal(td.name)),
+                   icon=":material/warning:")
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.markdown(line)
     right.page_link("app_pages/data.py", label=t("common.change_data"),

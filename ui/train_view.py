@@ -21,6 +21,7 @@ from metacore.config import FieldInfo
 from metacore.methods import registry
 from metacore.methods.costs import DataSizes
 from metacore.plan import PlanError, parse_seeds, seeds_text
+from metacore.text import markdown_literal
 from ui import classroom_view, estimate, state
 from ui.form import Form
 from ui.i18n import language, lkey, say, t
@@ -74,7 +75,8 @@ def backbone(f: Form) -> None:
     mode, names = classroom_view.mode(), backbone_names()
     plan = f.plan
     if mode.hides("advanced"):  # a classroom link decides (or the default stays)
-        st.markdown(t("train.backbone.fixed", name=names.get(plan.backbone, plan.backbone)))
+        st.markdown(t("train.backbone.fixed",
+                      name=markdown_literal(names.get(plan.backbone, plan.backbone))))
         return
     locked = mode.locks("backbone")
     current = plan.backbone if plan.backbone in BACKBONES else ""
@@ -113,7 +115,8 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
     for name in chosen:
         if mode.hides("settings"):
             continue  # the link's settings (or the defaults) apply, unseen
-        with st.expander(t("train.methods.settings", name=name), icon=":material/tune:"):
+        with st.expander(t("train.methods.settings", name=markdown_literal(name)),
+                         icon=":material/tune:"):
             st.caption(method_description(name))
             f.set_settings(name, settings_form(f, name, sizes))
 

@@ -7,6 +7,11 @@ Titles, axis titles, legend names and hover words are coded messages ``figure.<k
 ``metacore/locale/en.figures.toml``, other languages beside it); every figure takes ``lang``, so
 an interface draws it, and the exported HTML, in its own language. A method's colour is the one
 its file registered (``MethodSpec.colour``).
+
+Every string that comes from data (class names, texts, split names, method names and run ids of
+stored results) goes through ``metacore.text.plotly_literal`` before it reaches a figure, so a
+label such as ``<a href=...>`` or ``<b>`` shows as those characters, never as a link or bold,
+in the app and in the exported HTML.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from metacore.messages import catalog, msg, render
 from metacore.methods import registry
 from metacore.reporting import tables
 from metacore.runs.result import RunResult
+from metacore.text import plotly_literal, plotly_literals
 
 FONT_FAMILY = ("Inter, 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', "
                "sans-serif")
@@ -88,13 +94,14 @@ def class_distribution(frame: pd.DataFrame, title: str | None = None, *,
     counts = tables.class_counts(frame)
     if counts.empty:
         return _empty(title, label(lang, "no_labelled_rows"))
-    order = counts.groupby("label")["count"].sum().sort_values().index.tolist()
+    order = plotly_literals(counts.groupby("label")["count"].sum().sort_values().index)
     fig = _figure(title, barmode="stack", height=max(260, 28 * len(order) + 110),
                   xaxis_title=label(lang, "examples"), yaxis={"categoryorder": "array",
                                                   "categoryarray": order})
     for i, (split, part) in enumerate(counts.groupby("split", sort=True)):
-        name = label(lang, f"split_{split}") if f"figure.split_{split}" in catalog() else str(split)
-        fig.add_bar(y=part["label"], x=part["count"], orientation="h", name=name,
+        name = (label(lang, f"split_{split}") if f"figure.split_{split}" in catalog()
+                else plotly_literal(split))
+        fig.add_bar(y=plotly_literals(part["label"]), x=part["count"], orientation="h", name=name,
                     marker_color=PALETTE[i % len(PALETTE)],
                     hovertemplate="%{y}: %{x}<extra>" + name + "</extra>")
     fig.update_layout(showlegend=counts["split"].nunique() > 1)
@@ -158,10 +165,11 @@ def live_loss(steps: Sequence[Mapping[str, Any]], evals: Sequence[Mapping[str, A
 
 
 def _label(result: RunResult, results: Sequence[RunResult]) -> str:
-    """The method name, with the run id's tail when the same method appears twice."""
+    """The method name, with the run id's tail when the same method appears twice (for a
+    figure: escaped with ``plotly_literal``)."""
     if sum(r.method == result.method for r in results) > 1:
-        return f"{result.method} ·{result.run_id[-4:]}"
-    return result.method
+        return plotly_literal(f"{result.method} ·{result.run_id[-4:]}")
+    return plotly_literal(result.method)
 
 
 def loss_curves(results: Iterable[RunResult], *, lang: str = "en") -> go.Figure:
@@ -199,12 +207,13 @@ def leaderboard_bars(results: Iterable[RunResult], *, lang: str = "en") -> go.Fi
                   height=max(200, 44 * len(board) + 110), margin={"l": 60, "r": 90, "t": 56},
                   xaxis={"range": [0, 1.0], "tickformat": ".0%", "title": macro_f1},
                   showlegend=False)
-    rows = [names.get(r, r) for r in board["run_id"]]
+    rows = [names.get(r, plotly_literal(r)) for r in board["run_id"]]
     fig.add_bar(y=rows, x=board["macro_f1"], orientation="h",
                 marker_color=[method_color(m) for m in board["method"]],
                 error_x={"type": "data", "array": ci.tolist(), "visible": episodic,
                          "color": INK, "thickness": 1.5, "width": 6},
-                customdata=board[["accuracy", "run_id"]].values,
+                customdata=[[a, plotly_literal(r)] for a, r in zip(
+                    board["accuracy"], board["run_id"], strict=True)],
                 hovertemplate=f"%{{y}}<br>{macro_f1} %{{x:.1%}}<br>{label(lang, 'accuracy')} "
                 "%{customdata[0]:.1%}<extra>%{customdata[1]}</extra>")
     # the value right of the error bar, where the bar's own "outside" text would collide
@@ -223,7 +232,7 @@ def per_class_bars(result: RunResult, *, lang: str = "en") -> go.Figure:
                          "title": label(lang, "score")})
     for metric in ("precision", "recall", "f1"):
         name = label(lang, metric)
-        fig.add_bar(x=table["class"], y=table[metric], name=name,
+        fig.add_bar(x=plotly_literals(table["class"]), y=table[metric], name=name,
                     marker_color=METRIC_COLORS[metric],
                     hovertemplate="%{x}<br>" + name + " %{y:.1%}<extra></extra>")
     return fig
@@ -232,7 +241,7 @@ def per_class_bars(result: RunResult, *, lang: str = "en") -> go.Figure:
 def confusion_heatmap(result: RunResult, *, normalize: bool = False,
                       lang: str = "en") -> go.Figure:
     """Gold class (rows) against predicted class (columns), counts written in the cells."""
-    classes = list(result.confusion.get("labels") or [])
+    classes = plotly_literals(result.confusion.get("labels") or [])
     matrix = result.confusion.get("matrix") or []
     if not classes or not matrix:
         return _empty(label(lang, "confusion_matrix"), label(lang, "no_confusion"))
@@ -321,7 +330,7 @@ def embedding_projection(result: RunResult, *, projection: Mapping[str, Any] | N
                       height=460,
                       margin={"t": 80, "b": 30},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0})
-    labels = [str(x) for x in proj.get("labels", [])]
+    labels = plotly_literals(proj.get("labels", []))
     classes = sorted(set(labels))
     texts = _projection_texts(result, proj)
     for col, view in enumerate(views, start=1):
@@ -345,7 +354,7 @@ def _projection_texts(result: RunResult, proj: Mapping[str, Any]) -> list[str]:
     out = []
     for i in proj.get("index", []):
         text = str(preds[i]["text"]) if 0 <= i < len(preds) else ""
-        out.append(text if len(text) <= 80 else text[:77] + "…")
+        out.append(plotly_literal(text if len(text) <= 80 else text[:77] + "…"))
     return out
 
 
@@ -357,7 +366,8 @@ def probability_bars(probabilities: pd.DataFrame, title: str | None = None, *,
     colors = [PALETTE[0] if i == len(frame) - 1 else "#c7d2fe" for i in range(len(frame))]
     fig = _figure(title, height=max(220, 30 * len(frame) + 90),
                   xaxis={"range": [0, 1], "tickformat": ".0%"})
-    fig.add_bar(y=frame["class"], x=frame["probability"], orientation="h", marker_color=colors,
+    fig.add_bar(y=plotly_literals(frame["class"]), x=frame["probability"], orientation="h",
+                marker_color=colors,
                 text=[f"{p:.1%}" for p in frame["probability"]], textposition="outside",
                 cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
     return fig

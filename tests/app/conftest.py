@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from tests.markdown import shown  # noqa: F401  (the app tests import it from here)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -25,6 +25,10 @@ APP = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
 XSS_TEXT = "<img src=x onerror=alert(1)>"
 XSS_LABEL = "<b>x</b>"
 FORMULA = "@SUM(A1:A9)"
+# Markdown a file may hold: a live link and an image every viewer's browser would fetch.
+MD_LINK = "[Reset your password](https://example.com)"
+MD_IMAGE = "![x](http://127.0.0.1:9/t.png)"
+HOSTILE_HOSTS = ("example.com", "127.0.0.1")
 
 
 # --- no remote code, no pickled weights ----------------------------------------------------------
@@ -56,7 +60,7 @@ def _escaped(node: ast.AST) -> bool:
         return True
     if isinstance(node, ast.Call):
         name = ast.unparse(node.func)
-        if name in ("escape", "html.escape"):
+        if name in ("escape", "html.escape", "markdown_literal", "html_literal"):
             return True
         if name == "t":  # ui.i18n texts are written by us; their parameters must be numbers
             values = list(node.args[1:]) + [k.value for k in node.keywords]
@@ -91,7 +95,17 @@ def _check_episode_card() -> None:
 
 # HTML builders that interpolate user text through html.escape inside them, which the static
 # rule cannot follow: each is checked by calling it with hostile text and labels.
-AUDITED_BUILDERS = {"teach_episode.episode_card": _check_episode_card}
+def _check_cookie_script() -> None:
+    from ui.state import cookie_script
+
+    assert "metacore_owner=" + "ab" * 16 + ";" in cookie_script("ab" * 16)
+    for hostile in ("x'; alert(1); '", "ab" * 16 + "</script><script>alert(1)", "", "AB" * 16):
+        with pytest.raises(ValueError):
+            cookie_script(hostile)
+
+
+AUDITED_BUILDERS = {"teach_episode.episode_card": _check_episode_card,
+                    "cookie_script": _check_cookie_script}
 
 
 def _unsafe_parts(node: ast.AST) -> list[str]:
@@ -133,33 +147,51 @@ def test_the_rule_catches_user_data() -> None:
 
 
 def test_hostile_text_and_label_are_never_html_in_the_app(tmp_path, monkeypatch) -> None:
-    """Upload them, look at the data, train on them, open Results and History."""
+    """Upload them (in a file whose name and column names are Markdown too), look at the data,
+    train on them, open every page that shows them: no HTML, no live Markdown link or image,
+    and the escaped form is what the page writes."""
     from streamlit.testing.v1 import AppTest
 
+    from metacore.text import markdown_literal
     from tests.app.conftest import train_form
 
     monkeypatch.setenv("METACORE_HOME", str(tmp_path / "home"))
     rows = [f"{XSS_TEXT} number {i},{XSS_LABEL}" for i in range(6)]
     rows += [f"plain text {i},{FORMULA}" for i in range(6)]  # a label Excel would run
-    raw = ("text,label\n" + "\n".join(rows) + "\n").encode()
+    rows += [f'"{MD_LINK} please {i}","{MD_LINK}"' for i in range(6)]
+    rows += [f'"look {i} {MD_IMAGE}","{MD_IMAGE}"' for i in range(6)]
+    header = f'"{MD_LINK} text","{MD_IMAGE} label"'  # guessed by their contents
+    raw = (header + "\n" + "\n".join(rows) + "\n").encode()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="data_source").set_value("upload").run()
-    at.file_uploader(key="data_upload").set_value(("xss.csv", raw, "text/csv")).run()
+    at.file_uploader(key="data_upload").set_value((f"{MD_LINK}.csv", raw, "text/csv")).run()
     _no_html(at)
+    # the finding that names the guessed columns quotes them escaped
+    assert any(markdown_literal(f"{MD_LINK} text") in w.value for w in at.warning)
     preview = at.dataframe[0].value
     assert XSS_TEXT + " number 0" in set(preview["text"]) and XSS_LABEL in set(preview["label"])
+    assert MD_LINK in set(preview["label"])  # a table cell is plain text: shown as it is
     at.session_state["train_form"] = train_form(methods=["tfidf-logreg"], shots=(4,))
     at.switch_page("app_pages/train.py").run()
+    assert any(markdown_literal(f"{MD_LINK}.csv") in m.value for m in at.markdown)
     at.button(key="train_start").click().run()
     run_id = at.session_state["comparison"][0]
     from ui import state
 
     state.queue().wait(run_id, 120)
-    for page in ("app_pages/train.py", "app_pages/results.py", "app_pages/history.py"):
-        at.switch_page(page).run()
+    # the teaching pages that embed the texts (learn, inspector, inner loop) are visited by the
+    # browser test (tests/browser/test_sessions.py), to keep this one fast
+    for page in ("train", "results", "playground", "history", "sweep", "add_class"):
+        at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         _no_html(at)
+        _no_live_markdown(at, page)
+    at.switch_page("app_pages/playground.py").run()
+    at.text_area(key="play_text").set_value(f"{MD_LINK} please 1").run()
+    at.button(key="play_predict").click().run()
+    assert at.metric[0].value == markdown_literal(MD_LINK)  # a metric's value is Markdown
+    _no_live_markdown(at, "playground")
     _exports_defuse_formulas(state.store().get(run_id))
 
 
@@ -167,6 +199,55 @@ def _no_html(at) -> None:
     for element in at.markdown:
         if getattr(element, "allow_html", False):
             assert "<img" not in element.value and XSS_LABEL not in element.value, element.value
+
+
+def _markdown_bodies(at):
+    """Every string on the page that Streamlit renders as Markdown: texts, alerts, toasts,
+    headings, metrics, and the labels and help of every widget and container."""
+    from streamlit.testing.v1 import element_tree as et
+
+    for node in at._tree:
+        if isinstance(node, (et.Markdown, et.AlertBase, et.Toast, et.HeadingBase, et.Metric)):
+            yield str(node.value)
+        for attr in ("label", "help", "placeholder"):
+            value = getattr(node, attr, None)
+            if isinstance(value, str):
+                yield value
+        if isinstance(node, (et.Radio, et.ButtonGroup)):
+            yield from (str(o) for o in node.options)
+
+
+def _live_markdown(body: str) -> list[str]:
+    """Links, images and HTML a CommonMark reader finds in ``body`` that point at the hostile
+    hosts, and any hostile host written unescaped (which GitHub-flavoured Markdown would
+    turn into a link by itself)."""
+    from markdown_it import MarkdownIt
+
+    found = [h for h in HOSTILE_HOSTS if h in body]
+    tokens = MarkdownIt("commonmark").parse(body)
+    for token in [*tokens, *(c for t in tokens for c in (t.children or []))]:
+        target = f"{token.attrGet('href') or ''} {token.attrGet('src') or ''}"
+        if token.type in ("link_open", "image") and any(h in target for h in HOSTILE_HOSTS):
+            found.append(f"{token.type} {target}")
+        if token.type in ("html_inline", "html_block") and "<img" in token.content:
+            found.append(token.content)
+    return found
+
+
+def _no_live_markdown(at, page: str) -> None:
+    bodies = list(_markdown_bodies(at))
+    assert bodies, page
+    live = [(b, found) for b in bodies if (found := _live_markdown(b))]
+    assert not live, (page, live)
+
+
+def test_the_markdown_rule_catches_a_live_link() -> None:
+    from metacore.text import markdown_literal
+
+    assert _live_markdown(f"Data: **{MD_LINK}**") and _live_markdown(MD_IMAGE)
+    assert _live_markdown("see https://example.com/x")
+    assert not _live_markdown(f"Data: **{markdown_literal(MD_LINK)}**")
+    assert not _live_markdown(markdown_literal(MD_IMAGE))
 
 
 def _exports_defuse_formulas(result) -> None:
@@ -181,8 +262,9 @@ def _exports_defuse_formulas(result) -> None:
         assert "'" + FORMULA in cells and FORMULA not in cells
         assert not any(c.startswith(("=", "+", "@")) for c in cells)
     assert XSS_LABEL in export.per_class_csv(result).decode("utf-8-sig")
-    assert "&lt;b&gt;x&lt;/b&gt;" in export.figures_html(result).decode("utf-8") or \
-        "\\u003cb\\u003ex" in export.figures_html(result).decode("utf-8")
+    page = export.figures_html(result).decode("utf-8")  # Plotly's JSON writes "/" as \u002f
+    assert "&lt;b&gt;x&lt;/b&gt;" in page.replace("\\u002f", "/")
+    assert "\\u003cb\\u003ex" not in page and "<b>x" not in page  # drawn as text, not bold
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x"])

@@ -62,22 +62,30 @@ def set_language(lang: str) -> None:
         st.query_params["lang"] = lang
 
 
-def say(message: Any, lang: str | None = None) -> str:
+def say(message: Any, lang: str | None = None, *, markdown: bool = True) -> str:
     """A coded engine message (``metacore.messages.Message``, or an exception carrying one)
     in the interface language. The interface's own wording of a code (a ``msg.<code>`` key in
     these files, e.g. a form's label where the engine names a command-line flag) wins over the
     engine's catalog. A data finding (``metacore.data.Finding``) says its sentence. Anything
-    else is shown as its text."""
-    from metacore.messages import Message, MessageError, render
+    else is shown as its text.
 
+    For Markdown by default (``st.error``, ``st.warning``, captions, labels all render it): the
+    values a message quotes (a label, a column or file name, a model id) and any other text
+    are escaped with ``metacore.text.markdown_literal``, so they show literally; the template's
+    own words are kept. ``markdown=False`` gives the plain sentence (a table cell, a figure,
+    a text that is said again later)."""
+    from metacore.messages import Message, MessageError, render
+    from metacore.text import markdown_literal
+
+    escape = markdown_literal if markdown else None
     if isinstance(message, MessageError):
         message = message.message
     elif callable(getattr(message, "as_message", None)):  # a finding: its coded sentence
         message = message.as_message()
     if not isinstance(message, Message):
-        return str(message)
+        return markdown_literal(message) if markdown else str(message)
     lang = lang or language()
-    return render(message, lang, _overrides(lang))
+    return render(message, lang, _overrides(lang), escape=escape)
 
 
 @functools.lru_cache(maxsize=len(LANGUAGES))
