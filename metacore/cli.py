@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,8 +69,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = from_arguments(args, args.protocol)
     runs = plan.runs()
     out = Path(plan.out) if plan.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder for the results.")
+    check_before_work(plan, runs, out)
     if out is not None and len(runs) > 1:
         out.mkdir(parents=True, exist_ok=True)
         (out / "plan.json").write_text(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False),
@@ -81,6 +81,34 @@ def cmd_plan(args: argparse.Namespace) -> int:
         where = out / "result.json" if len(runs) == 1 else out
         print(f"\nWrote {where}", file=sys.stderr)
     return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def check_before_work(plan, runs, out: Path | None) -> None:
+    """Everything that can be checked without the data or a backbone, before either is
+    loaded: every method's settings, and that ``--out`` is a folder this user can write to
+    (a file, a folder under a file or a read-only folder would otherwise only fail once
+    training is over, losing its result). Raises ``ValueError`` with one sentence."""
+    import tempfile
+
+    from metacore.messages import MessageError
+    from metacore.methods import registry
+
+    for one in runs:
+        registry.create(one.method, plan.method_settings(one))
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise MessageError("store.out.is_file", path=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".metacore-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            raise MessageError("store.out.is_file", path=str(exc.filename or out)) from None
+        raise MessageError("store.out.not_writable", path=str(out),
+                           detail=exc.strerror or str(exc)) from None
 
 
 def _run_all(plan, runs, out: Path | None, *, quiet: bool) -> list:

@@ -189,11 +189,15 @@ class JobQueue:
             ``metacore.backbones.load_backbone``, cached per process.
         save_models: Save each run's model into ``store.artifact_dir(run_id)/model`` when its
             plan has no ``out`` of its own.
+        retention: Apply the store's retention policy (``metacore.runs.retention``: models
+            and uploads by age and quota) at start and after each run.
     """
 
     def __init__(self, store: RunStore | None = None, *,
-                 backbone_loader: BackboneLoader | None = None, save_models: bool = True) -> None:
+                 backbone_loader: BackboneLoader | None = None, save_models: bool = True,
+                 retention: bool = True) -> None:
         self.store = store
+        self.retention = retention
         self.backbone_loader = backbone_loader or _default_loader
         self.save_models = save_models
         self._cond = threading.Condition()
@@ -205,6 +209,7 @@ class JobQueue:
         self._closed = False
         if store is not None:
             store.mark_interrupted()
+            self._apply_retention()
 
     # --- submitting ---------------------------------------------------------------------------
     def submit_plan(self, plan: ExperimentPlan, *, owner: str = "",
@@ -519,8 +524,11 @@ class JobQueue:
 
     def _finish(self, job: _Job, result: RunResult) -> None:
         """Record the result, then publish the job as finished and wake waiters."""
-        self._record(lambda store: store.record_result(result, owner=job.owner,
-                                                       group=job.group), job, result)
+        problem = self._record(lambda store: store.record_result(result, owner=job.owner,
+                                                                 group=job.group), job, result)
+        if problem is not None and result.status != "failed":
+            fail(result, problem)  # the store marked the row failed: say the same here
+        self._apply_retention()
         with self._cond:
             job.result = result
             job.error = _error_message(result)
@@ -532,18 +540,35 @@ class JobQueue:
             self._cond.notify_all()
 
     def _record(self, write: Callable[[RunStore], None], job: _Job,
-                result: RunResult | None = None) -> None:
-        """Write to the store if there is one; a store failure is reported, never raised."""
+                result: RunResult | None = None) -> Message | None:
+        """Write to the store if there is one; a store failure is reported (and returned),
+        never raised."""
         if self.store is None:
-            return
+            return None
         try:
             write(self.store)
         except Exception as exc:  # noqa: BLE001 - a full disk must not kill the worker
-            message = msg("run.warning.not_stored", detail=str(describe_error(exc)))
+            problem = describe_error(exc)
+            message = msg("run.warning.not_stored", detail=str(problem))
             if result is not None:
                 warn(result, message)
             with self._cond:
                 job.phase = message
+            return problem
+        return None
+
+    def _apply_retention(self) -> None:
+        """Delete what the retention policy says (old models and uploads beyond the quotas;
+        ``metacore.runs.retention``); a setting that makes no sense, or a failure, deletes
+        nothing and never stops the worker."""
+        if self.store is None or not self.retention:
+            return
+        from metacore.runs.retention import apply_policy
+
+        try:
+            apply_policy(self.store)
+        except Exception:  # noqa: BLE001 - the History page says what is wrong with the setting
+            pass
 
     def _forget_old_jobs(self) -> None:
         """Drop the oldest finished jobs beyond ``MAX_FINISHED_JOBS`` (called under the lock)."""

@@ -178,6 +178,8 @@ def describe_error(exc: BaseException, *, before_training: bool = False) -> Mess
     if isinstance(exc, MessageError) or isinstance(getattr(exc, "message", None), Message):
         return exc.message
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, PermissionError) and exc.filename:
+        return msg("store.error.permission", path=str(exc.filename))
     if before_training:
         if isinstance(exc, FileNotFoundError) and exc.filename:
             return msg("run.error.file_not_found", path=str(exc.filename))
@@ -203,14 +205,41 @@ def _finish(result: RunResult, ctx: Any, method: Any, plan: ExperimentPlan, run:
         warn(result, msg("run.warning.no_counts", detail=str(exc)))
     if out is None:
         return
+    save_pair(result, out, lambda staged: protocol_of(plan).keep_model(
+        method, prepared, ctx, run, result, staged) if plan.save_model else None)
+
+
+def save_pair(result: RunResult, out: str | Path, keep_model: Any = None) -> None:
+    """Write ``out/model`` (when ``keep_model(folder)`` saves one) and ``out/result.json``
+    as one pair (``metacore.runs.atomic.commit_pair``): a crash at any point leaves the old
+    model and result or the new ones, never one of each. A model that cannot be saved is a
+    warning; files that cannot be written at all fail the run with one sentence."""
+    from metacore.runs.atomic import commit_pair, recover_pair, staging_dir
+
     out = Path(out)
-    if plan.save_model and result.status != "failed":
-        try:
-            protocol_of(plan).keep_model(method, prepared, ctx, run, result, out / "model")
-            result.extra["model_dir"] = str(out / "model")
-        except Exception as exc:  # noqa: BLE001 - the result is kept even if the model is not
-            warn(result, msg("run.warning.model_not_saved", detail=str(exc)))
-    result.save(out / "result.json")
+    staged = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        recover_pair(out)  # a commit an earlier crash interrupted: finish or undo it first
+        if keep_model is not None and result.status != "failed":
+            staged = staging_dir(out)
+            try:
+                keep_model(staged)
+                if not staged.is_dir():
+                    staged = None  # this run keeps no model
+                else:
+                    result.extra["model_dir"] = str(out / "model")
+            except Exception as exc:  # noqa: BLE001 - the result is kept even if the model is not
+                warn(result, msg("run.warning.model_not_saved", detail=str(exc)))
+                staged = None
+        commit_pair(out, result, staged)
+    except OSError as exc:
+        import shutil
+
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        result.extra.pop("model_dir", None)
+        fail(result, msg("store.error.run_files", path=str(out), detail=exc.strerror or str(exc)))
 
 
 def free_memory() -> None:

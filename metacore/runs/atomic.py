@@ -8,6 +8,7 @@ is atomic on POSIX file systems, so readers see the old model, or the new one, n
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -80,3 +81,103 @@ def _sync_tree(folder: Path) -> None:
                 pass
             finally:
                 os.close(fd)
+
+
+# --- a model and its result, together ---------------------------------------------------------
+# A run's folder holds ``model/`` and ``result.json``; reused (the command line's ``--out``), the
+# new pair must replace the old one as a pair: a crash between the two writes must not leave a
+# new model next to an old result (or an old model next to a new result). The commit writes a
+# journal first, moves the old model aside, puts the new model in place, replaces result.json
+# (one atomic rename: the commit point), and only then deletes the old model and the journal.
+# ``recover_pair`` finishes or undoes an interrupted commit: before the commit point it puts the
+# old model back, after it deletes the old one.
+JOURNAL = ".commit.json"
+NEW_MARK = ".new-"
+MODEL = "model"
+RESULT = "result.json"
+
+
+def staging_dir(folder: str | Path) -> Path:
+    """A fresh hidden folder next to ``folder/model`` to save a new model into before
+    ``commit_pair`` publishes it."""
+    return Path(folder) / f".{MODEL}{NEW_MARK}{uuid.uuid4().hex[:8]}"
+
+
+def commit_pair(folder: str | Path, result: Any, new_model: str | Path | None) -> Path:
+    """Publish ``new_model`` (a complete model folder, or None: the run kept no model) as
+    ``folder/model`` and ``result`` as ``folder/result.json``, so that a crash at any point
+    leaves the old pair or the new pair. An old model with no new one is removed with the
+    commit (it belonged to another run). Returns the result's path.
+
+    Raises:
+        OSError: the folder cannot be written; what was there is put back first.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    recover_pair(folder, keep=new_model)
+    model = folder / MODEL
+    old = folder / f".{MODEL}{OLD_MARK}{uuid.uuid4().hex[:8]}" if model.exists() else None
+    journal = {"run_id": result.run_id, "old": old.name if old else None,
+               "new": Path(new_model).name if new_model else None}
+    from metacore.runs.result import write_atomic
+
+    try:
+        write_atomic(folder / JOURNAL, json.dumps(journal))
+        if old is not None:
+            os.replace(model, old)
+        if new_model is not None:
+            os.replace(new_model, model)
+        path = result.save(folder / RESULT)  # the commit point
+    except BaseException:
+        recover_pair(folder, keep=new_model)
+        raise
+    finish_commit(folder, old)
+    return path
+
+
+def finish_commit(folder: Path, old: Path | None) -> None:
+    """The commit is in: drop the old model, then the journal."""
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    (folder / JOURNAL).unlink(missing_ok=True)
+
+
+def recover_pair(folder: str | Path, keep: str | Path | None = None) -> str:
+    """Finish or undo a commit a crash interrupted in ``folder``; remove staging leftovers
+    (but ``keep``, a model staged for the commit about to start). Returns "none" (nothing
+    was pending), "committed" or "rolled back"."""
+    folder = Path(folder)
+    journal_path = folder / JOURNAL
+    outcome = "none"
+    try:
+        journal = json.loads(journal_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        journal = None
+    if isinstance(journal, dict):
+        old = folder / journal["old"] if journal.get("old") else None
+        if _result_run_id(folder / RESULT) == journal.get("run_id"):
+            outcome = "committed"
+            finish_commit(folder, old)
+        else:
+            outcome = "rolled back"
+            model = folder / MODEL
+            if old is not None and old.exists():
+                if model.exists():
+                    shutil.rmtree(model)
+                os.replace(old, model)
+            elif old is None and journal.get("new") and model.exists():
+                shutil.rmtree(model)  # there was no model before: the new one goes
+            journal_path.unlink(missing_ok=True)
+    if folder.is_dir():
+        for mark in (NEW_MARK, OLD_MARK, TMP_MARK):
+            for path in folder.glob(f".{MODEL}{mark}*"):
+                if keep is None or path.name != Path(keep).name:
+                    shutil.rmtree(path, ignore_errors=True)
+    return outcome
+
+
+def _result_run_id(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None

@@ -2,7 +2,8 @@
 
 Layout under the root (``$METACORE_HOME``, else the platform's user data folder)::
 
-    runs.sqlite                 one row per run: what the History page lists and filters
+    runs.sqlite                 one row per run: what the History page lists and filters;
+                                and ``shares``: the token of each run's read-only link
     artifacts/<run_id>/         result.json (the full ``RunResult``) and model/ when saved
 
 The row is written first (queued, running) so a run is never lost if the process dies; the full
@@ -10,6 +11,13 @@ result is written atomically when the run ends. The store is used from Streamlit
 threads and the worker thread at once, so every call opens its own connection (SQLite
 connections must not be shared across threads) and the database runs in WAL mode, where readers
 never block the writer.
+
+The database is only an index: every finished run's ``result.json`` (and ``owner.json``: who it
+belongs to, its group, whether it is shared) is the record. Opening a database that cannot be
+read (garbage, truncated, empty, another schema, a failing ``quick_check``) moves it aside to
+``runs.sqlite.corrupt-<time>`` and rebuilds the index from the artifact folders; runs whose
+``result.json`` is on disk but not in the index are added back too. What was repaired is in
+``RunStore.notices`` (coded messages, for the app to say once).
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -27,6 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metacore.messages import Message, MessageError, msg
 from metacore.runs.result import RunResult, write_atomic
 
 if TYPE_CHECKING:
@@ -35,9 +46,13 @@ if TYPE_CHECKING:
 DB_NAME = "runs.sqlite"
 ARTIFACTS = "artifacts"
 RESULT_FILE = "result.json"
+OWNER_FILE = "owner.json"  # owner, group, shared: never exported with the result
+ASIDE_MARK = ".corrupt-"
 BUSY_TIMEOUT_S = 30.0
 UNFINISHED = ("queued", "running")
 INTERRUPTED_ERROR = "The server stopped before this run finished."
+SHARE_TOKEN_BYTES = 16  # 128 random bits: a link cannot be guessed
+_SHARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
 _SCHEMA = """
@@ -64,6 +79,11 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS shares (
+    token TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL
+);
 """
 
 # ``created`` is not updated on conflict: the history stays ordered by submission time. Owner
@@ -120,6 +140,39 @@ def default_root() -> Path:
     return Path(platformdirs.user_data_dir("metacore"))
 
 
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    """An error that says the database file itself is broken (not busy, not a bad query)."""
+    if not isinstance(exc, sqlite3.DatabaseError) or _is_busy(exc):
+        return False
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "no such table" in text or "no such column" in text or "malformed" in text
+    return not isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError,
+                                sqlite3.InterfaceError))
+
+
+def _healing(method: Any) -> Any:
+    """Run a store call; if the database turns out to be broken, heal it and try once more."""
+    import functools
+
+    @functools.wraps(method)
+    def call(self: RunStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise
+            self.heal(msg("store.reason.damaged", detail=str(exc)))
+            return method(self, *args, **kwargs)
+
+    return call
+
+
 class RunStore:
     """SQLite summaries + artifact folders; safe to use from several threads at once."""
 
@@ -128,10 +181,82 @@ class RunStore:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / ARTIFACTS).mkdir(exist_ok=True)
         self.db_path = self.root / DB_NAME
+        # What opening repaired (coded messages): the app says them once.
+        self.notices: list[Message] = []
+        self._open()
+
+    def _open(self, problem: Message | None = None) -> None:
+        """Check the database, move an unreadable one aside, create the schema, and add back
+        every run whose result.json is on disk but not in the index."""
+        problem = problem or database_problem(self.db_path)
+        salvaged: dict[str, dict[str, Any]] = {}
+        if problem is not None:
+            aside = self._move_aside()
+            salvaged = _salvage(aside)
+            self.notices.append(msg("store.moved_aside", name=DB_NAME, reason=problem,
+                                    aside=aside.name))
         with self._connect() as conn:
             # WAL is a property of the database file: set once, every later connection uses it.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+        restored, unowned = self._restore_from_artifacts(salvaged)
+        if restored:
+            self.notices.append(msg("store.restored", n=restored,
+                                    folder=str(self.root / ARTIFACTS)))
+        if unowned:
+            self.notices.append(msg("store.unowned", n=unowned))
+
+    def heal(self, problem: Message) -> None:
+        """Move the database aside and rebuild it now (it broke while the app was running)."""
+        self._open(problem)
+
+    def _move_aside(self) -> Path:
+        """Rename the database (and its WAL) to ``runs.sqlite.corrupt-<time>``; its -shm goes."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.db_path.with_name(f"{DB_NAME}{ASIDE_MARK}{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.db_path.with_name(f"{DB_NAME}{ASIDE_MARK}{stamp}-{n}")
+        if self.db_path.exists():
+            os.replace(self.db_path, aside)
+        wal = self.db_path.with_name(f"{DB_NAME}-wal")
+        if wal.exists():
+            os.replace(wal, aside.with_name(f"{aside.name}-wal"))
+        self.db_path.with_name(f"{DB_NAME}-shm").unlink(missing_ok=True)
+        return aside
+
+    def _restore_from_artifacts(self, salvaged: dict[str, dict[str, Any]]) -> tuple[int, int]:
+        """Index every ``artifacts/<run>/result.json`` the table lacks; (restored, of them
+        with no recorded owner). The owner comes from ``owner.json``, else from what could be
+        read of a moved-aside database; runs saved before owner.json existed have none."""
+        folder = self.root / ARTIFACTS
+        with self._connect() as conn:
+            known = {row[0] for row in conn.execute("SELECT run_id FROM runs")}
+        restored = unowned = 0
+        rows, shared = [], []
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.name in known or not _SAFE_ID.match(path.name) or not path.is_dir():
+                continue
+            try:
+                result = RunResult.load(path / RESULT_FILE)
+            except (OSError, ValueError, TypeError):
+                continue  # no result (a run that never finished) or a damaged one
+            if result.run_id != path.name:
+                continue
+            meta = {**salvaged.get(path.name, {}), **_read_owner_file(path)}
+            row = self._row_of(result, owner=str(meta.get("owner") or ""),
+                               group=str(meta.get("group") or ""))
+            rows.append(row)
+            if meta.get("shared"):
+                shared.append((path.name,))
+            restored += 1
+            unowned += not row["owner"]
+        if rows:
+            with self._connect() as conn:  # one transaction: a large history in one write
+                conn.executemany(_UPSERT, rows)
+                conn.executemany("UPDATE runs SET shared = 1 WHERE run_id = ?", shared)
+        return restored, unowned
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -142,6 +267,7 @@ class RunStore:
                 yield conn
 
     # --- writing ----------------------------------------------------------------------------
+    @_healing
     def record_queued(self, run_id: str, plan: ExperimentPlan, *, owner: str = "",
                       group: str = "") -> None:
         """Note a submitted run (a single-run plan) before it starts, so a crash leaves a
@@ -158,6 +284,7 @@ class RunStore:
         with self._connect() as conn:
             conn.execute(_UPSERT, row)
 
+    @_healing
     def record_running(self, run_id: str) -> None:
         """Mark a queued run as started (by this process)."""
         with self._connect() as conn:
@@ -166,10 +293,51 @@ class RunStore:
         if cur.rowcount == 0:
             raise KeyError(run_id)
 
+    @_healing
     def record_result(self, result: RunResult, *, owner: str = "", group: str = "") -> None:
-        """Write ``artifacts/<run_id>/result.json`` atomically, then insert or update the row."""
+        """Write ``artifacts/<run_id>/result.json`` (and ``owner.json``) atomically, then
+        insert or update the row.
+
+        Raises:
+            MessageError: the files could not be written (a read-only or full disk). The row
+                is then still updated, as failed with that sentence, so it never stays
+                "running"; the caller goes on.
+        """
         _check_id(result.run_id)
-        write_atomic(self.artifact_dir(result.run_id) / RESULT_FILE, result.to_json())
+        try:
+            folder = self.artifact_dir(result.run_id)
+            write_atomic(folder / RESULT_FILE, result.to_json())
+            self._write_owner_file(result.run_id, owner=owner, group=group)
+        except OSError as exc:
+            problem = msg("store.error.not_written", folder=str(self.root / ARTIFACTS /
+                                                               result.run_id),
+                          detail=exc.strerror or str(exc))
+            row = self._row_of(result, owner=owner, group=group)
+            row.update(status="failed", error=result.error if result.status == "failed"
+                       and result.error else str(problem))
+            with self._connect() as conn:
+                conn.execute(_UPSERT, row)
+            raise MessageError(problem) from exc
+        with self._connect() as conn:
+            conn.execute(_UPSERT, self._row_of(result, owner=owner, group=group))
+
+    def _write_owner_file(self, run_id: str, *, owner: str = "", group: str = "",
+                          shared: bool | None = None) -> None:
+        """Keep who a run belongs to next to its result, so a rebuilt index knows it (the
+        owner id is a private key, so it is not in result.json, which is exported)."""
+        folder = self.root / ARTIFACTS / run_id
+        meta = _read_owner_file(folder)
+        if owner:
+            meta["owner"] = owner
+        if group:
+            meta["group"] = group
+        if shared is not None:
+            meta["shared"] = bool(shared)
+        if meta and meta != _read_owner_file(folder):
+            write_atomic(folder / OWNER_FILE, json.dumps(meta, ensure_ascii=False))
+
+    def _row_of(self, result: RunResult, *, owner: str, group: str) -> dict[str, Any]:
+        """The table row of a result."""
         row = _empty_row(result.run_id, status=result.status, owner=owner, group=group)
         run_config = result.config.get("run") or {}
         stored = {"plan": result.config["plan"]} if result.config.get("plan") else run_config
@@ -185,9 +353,9 @@ class RunStore:
             data_source=str(result.data.get("source") or run_config.get("data") or ""),
             spec_json=json.dumps(stored, ensure_ascii=False, default=str) if stored else None,
         )
-        with self._connect() as conn:
-            conn.execute(_UPSERT, row)
+        return row
 
+    @_healing
     def set_shared(self, run_id: str, shared: bool) -> None:
         """Show (or hide) a run to every user of a shared server."""
         with self._connect() as conn:
@@ -195,14 +363,56 @@ class RunStore:
                                (int(bool(shared)), run_id))
         if cur.rowcount == 0:
             raise KeyError(run_id)
+        if _SAFE_ID.match(run_id) and (self.root / ARTIFACTS / run_id).is_dir():
+            try:
+                self._write_owner_file(run_id, shared=shared)
+            except OSError:
+                pass  # the index has it; only a rebuild would forget it
+
+    # --- read-only links (one random token per run; ``?share=<token>`` in the app) -----
+    def create_share(self, run_id: str) -> str:
+        """The run's read-only link token: the one it has, else a new random one. Raises
+        ``KeyError`` if the run is unknown."""
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is None:
+                raise KeyError(run_id)
+            conn.execute("INSERT OR IGNORE INTO shares (token, run_id, created) VALUES (?, ?, ?)",
+                         (secrets.token_urlsafe(SHARE_TOKEN_BYTES), run_id, _now()))
+            return conn.execute("SELECT token FROM shares WHERE run_id = ?",
+                                (run_id,)).fetchone()["token"]
+
+    def share_token(self, run_id: str) -> str | None:
+        """The run's link token, or None when it has none (never shared, or revoked)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT token FROM shares WHERE run_id = ?", (run_id,)).fetchone()
+        return row["token"] if row is not None else None
+
+    def revoke_share(self, run_id: str) -> bool:
+        """Make the run's link stop working (a later ``create_share`` makes a new one); True
+        if it had one."""
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM shares WHERE run_id = ?", (run_id,)).rowcount > 0
+
+    def shared_run(self, token: str) -> str | None:
+        """The run a link token opens, or None (unknown, revoked, malformed, run deleted)."""
+        if not isinstance(token, str) or not _SHARE_TOKEN.match(token):
+            return None
+        with self._connect() as conn:
+            row = conn.execute("SELECT s.run_id FROM shares s JOIN runs r ON r.run_id = s.run_id "
+                               "WHERE s.token = ?", (token,)).fetchone()
+        return row["run_id"] if row is not None else None
 
     def delete(self, run_id: str) -> None:
         """Remove the row and the artifact folder (a missing run is not an error)."""
+        if _SAFE_ID.match(run_id):  # the result first: a rebuilt index must not bring it back
+            (self.root / ARTIFACTS / run_id / RESULT_FILE).unlink(missing_ok=True)
         with self._connect() as conn:
             conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM shares WHERE run_id = ?", (run_id,))
         if _SAFE_ID.match(run_id):
             shutil.rmtree(self.root / ARTIFACTS / run_id, ignore_errors=True)
 
+    @_healing
     def mark_interrupted(self) -> int:
         """Close rows left queued or running by a process that is gone; return how many.
 
@@ -229,6 +439,7 @@ class RunStore:
         return len(interrupted)
 
     # --- reading ----------------------------------------------------------------------------
+    @_healing
     def list_runs(self, *, owner: str | None = None, limit: int = 500) -> list[RunSummary]:
         """Newest first. ``owner=None``: every run; else that owner's runs and shared ones."""
         where, args = _owner_filter(owner)
@@ -238,6 +449,7 @@ class RunStore:
             rows = conn.execute(sql, (*args, int(limit))).fetchall()
         return [_summary(row) for row in rows]
 
+    @_healing
     def get(self, run_id: str) -> RunResult:
         """The full result; for runs without result.json (queued, running, interrupted) one
         built from the row. Raises ``KeyError`` if the run is unknown."""
@@ -253,6 +465,7 @@ class RunStore:
                 pass  # a damaged file: the row still says what is known
         return _result_from_row(row)
 
+    @_healing
     def groups(self, owner: str | None = None) -> list[str]:
         """Names of comparison groups visible to ``owner`` (as in ``list_runs``), newest first."""
         where, args = _owner_filter(owner)
@@ -275,6 +488,69 @@ class RunStore:
         except (OSError, ValueError, TypeError):
             return None
         return result if result.status in {"completed", "stopped", "failed"} else None
+
+
+_REQUIRED_COLUMNS = {"seq", "run_id", "method", "backbone", "protocol", "status", "created",
+                     "accuracy", "macro_f1", "train_s", "trainable_params", "owner", "grp",
+                     "data_source", "error", "shared", "spec_json", "host", "pid"}
+_HEADER = b"SQLite format 3\x00"
+
+
+def database_problem(path: Path) -> Message | None:
+    """Why the database at ``path`` cannot be used as the index (a coded reason), or None
+    when it can (or does not exist yet: it is then created). Extra tables and columns are
+    fine; a missing ``runs`` table is created."""
+    try:
+        if not path.exists():
+            return None
+        if path.stat().st_size == 0:
+            return msg("store.reason.empty")
+        with path.open("rb") as handle:
+            if handle.read(len(_HEADER)) != _HEADER:
+                return msg("store.reason.not_a_database")
+        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as conn:
+            checks = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+            if checks != ["ok"]:
+                return msg("store.reason.damaged", detail="; ".join(map(str, checks[:3])))
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "runs" not in tables:
+                return None
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            if not _REQUIRED_COLUMNS <= columns:
+                return msg("store.reason.schema", missing=sorted(_REQUIRED_COLUMNS - columns))
+            conn.execute("SELECT * FROM runs").fetchall()  # every row can be read
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            return None  # another process is writing: it is readable, just not right now
+        return msg("store.reason.damaged", detail=str(exc))
+    except sqlite3.DatabaseError as exc:
+        return msg("store.reason.damaged", detail=str(exc))
+    return None
+
+
+def _salvage(aside: Path) -> dict[str, dict[str, Any]]:
+    """Owner, group and shared of whatever rows of a moved-aside database can still be read."""
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        if aside.stat().st_size == 0:
+            return out
+        with closing(sqlite3.connect(f"{aside.resolve().as_uri()}?mode=ro&immutable=1",
+                                     uri=True)) as conn:
+            for row in conn.execute("SELECT run_id, owner, grp, shared FROM runs"):
+                out[str(row[0])] = {"owner": row[1] or "", "group": row[2] or "",
+                                    "shared": bool(row[3])}
+    except (sqlite3.Error, OSError, IndexError, TypeError):
+        pass  # what was read before the damage is kept
+    return out
+
+
+def _read_owner_file(folder: Path) -> dict[str, Any]:
+    try:
+        values = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return values if isinstance(values, dict) else {}
 
 
 def _check_id(run_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import os
 import weakref
 from pathlib import Path
 
@@ -255,3 +256,63 @@ def test_failed_model_save_is_a_warning_not_a_broken_model(csv_file, tmp_path,
     assert result.status == "completed"
     assert any("could not be saved" in w for w in result.warnings)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result.json"]
+
+
+# --- an artifact folder that cannot be written ----------------------------------------------------
+def _refuse_writes(monkeypatch) -> None:
+    """Every result and journal write fails as on a read-only folder (what chmod does for a
+    user that is not root; root ignores chmod, so this is the path that always runs)."""
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("metacore.runs.result.write_atomic", refuse)  # the runner's files
+    monkeypatch.setattr("metacore.runs.store.write_atomic", refuse)  # the store's copy
+
+
+def _check_failed_then_goes_on(queue, csv_file, bad: str) -> None:
+    view = queue.wait(bad, TIMEOUT)
+    assert view.state == "failed"
+    [row] = [s for s in queue.store.list_runs() if s.run_id == bad]
+    assert row.status == "failed"  # never left "running"
+    assert "could not be written" in row.error or "Permission denied" in row.error
+    assert "Traceback" not in row.error and row.error == view.error
+
+
+def test_unwritable_results_fail_the_row_and_the_worker_goes_on(queue, csv_file,
+                                                                monkeypatch) -> None:
+    _refuse_writes(monkeypatch)
+    bad = queue.submit(tfidf(csv_file))
+    _check_failed_then_goes_on(queue, csv_file, bad)
+    assert queue.store.list_runs()[0].error.startswith(
+        "The run finished but its files could not be written to")
+    monkeypatch.undo()
+    good = queue.submit(tfidf(csv_file))
+    assert queue.wait(good, TIMEOUT).state == "completed"
+    assert queue.store.get(good).metrics["accuracy"] >= 0
+
+
+def test_an_artifact_folder_that_cannot_be_made_fails_the_run_clearly(queue, csv_file,
+                                                                     monkeypatch) -> None:
+    def refuse(self, run_id):  # mkdir in a read-only artifacts/ (simulated: root ignores chmod)
+        raise PermissionError(13, "Permission denied", str(self.root / "artifacts" / run_id))
+
+    monkeypatch.setattr(RunStore, "artifact_dir", refuse)
+    bad = queue.submit(tfidf(csv_file))
+    _check_failed_then_goes_on(queue, csv_file, bad)
+    assert queue.store.list_runs()[0].error.endswith(
+        "cannot be written; check the folder's permissions.")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root ignores chmod; the simulated test above covers this case")
+def test_read_only_artifact_folder_for_real(queue, csv_file) -> None:
+    artifacts = queue.store.root / "artifacts"
+    artifacts.chmod(0o555)
+    try:
+        bad = queue.submit(tfidf(csv_file))
+        _check_failed_then_goes_on(queue, csv_file, bad)
+    finally:
+        artifacts.chmod(0o755)
+    good = queue.submit(tfidf(csv_file))
+    assert queue.wait(good, TIMEOUT).state == "completed"
