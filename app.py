@@ -13,8 +13,8 @@ import sys
 
 import streamlit as st
 
-from ui import access, sidebar
-from ui.i18n import t
+from ui import access, share, sidebar, uploads
+from ui.i18n import language, t
 
 # One server process runs every session's script, the worker and the web server's event loop
 # under one GIL; handing it over every 1 ms instead of 5 ms keeps the event loop (and so the
@@ -42,6 +42,13 @@ LEARN_PAGES = [  # the teaching pages
 
 page = st.navigation({t("nav.workbench"): PAGES, t("nav.section"): LEARN_PAGES},
                      position="hidden" if access.locked() else "sidebar")
+# Uploads are refused for a session that has not given the password, and capped for every
+# session (ui/uploads.py); the guard is put on Streamlit's upload store once per process.
+uploads.install()
+uploads.note_session(access.session_id(), granted=not access.locked(), lang=language())
 access.gate()  # METACORE_PASSWORD set by the operator: nothing renders before it is given
 sidebar.render()
-page.run()
+if share.requested():  # a read-only link to one run (History: "Make a read-only link")
+    share.view()
+else:
+    page.run()

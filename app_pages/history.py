@@ -18,5 +18,6 @@ history_view.actions(selected, runs)
 if len(selected) == 1:
     status = next(s.status for s in runs if s.run_id == selected[0])
     history_view.exports(selected[0], status)
+    history_view.share_link(selected[0], runs)
 else:
     st.caption(t("history.select_one"))

@@ -118,8 +118,8 @@ async def _session(browser, url: str, method: str, session: Session, folder: Pat
         await page.locator(".st-key-data_upload input[type=file]").set_input_files(str(upload))
         await page.get_by_text("Examples", exact=True).first.wait_for()
         session.uploaded_s = time.perf_counter() - t0
-        session.owner = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query).get(
-            "owner", [""])[0]
+        session.owner = next((c["value"] for c in await context.cookies()
+                              if c["name"] == "metacore_owner"), "")  # never in the URL
         step = "go to Train & compare"
         await _go_to_train(page)
         step = "choose the method"

@@ -3,7 +3,9 @@
 When the operator sets ``METACORE_PASSWORD``, every browser session must type it once before
 any page renders; without the variable the app is open (it listens on localhost only, see
 ``.streamlit/config.toml``). The comparison is constant-time, failed attempts are slowed down,
-and the password never goes into the URL or the session's query parameters.
+and the password never goes into the URL or the session's query parameters. Until it is given
+the session may not upload files either (``ui/uploads.py`` refuses them at Streamlit's upload
+endpoint, by the session id ``app.py`` notes on every run).
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ PASSED = "access_granted"
 def required() -> str:
     """The password the operator set, or "" when the app is open."""
     return os.environ.get(ENV, "")
+
+
+def session_id() -> str:
+    """The id of this browser session (the one its uploads are sent under); "" outside a run."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else ""
 
 
 def locked() -> bool:

@@ -10,13 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from metacore.runs import export
+from metacore.text import markdown_literal
 from ui import models, state
-from ui.i18n import language, t
+from ui.i18n import language, say, t
 from ui.results_view import status_word
 
 
 def table(owner: str) -> tuple[list[Any], list[str]]:
     """The run table with row selection; returns (summaries, selected run ids)."""
+    storage_caption()
     runs = state.store().list_runs(owner=owner)
     if not runs:
         return [], []
@@ -44,6 +46,43 @@ def table(owner: str) -> tuple[list[Any], list[str]]:
                                  t("history.col_shared"))})
     rows = event.selection.rows if event is not None else []
     return runs, [runs[i].run_id for i in rows]
+
+
+def storage_caption() -> None:
+    """How much disk the saved models and uploads use, of what quota, and what the retention
+    policy deletes (``metacore.runs.retention``)."""
+    from metacore.messages import MessageError
+    from metacore.runs.retention import RetentionPolicy
+
+    try:
+        policy = RetentionPolicy.from_env()
+    except MessageError as exc:
+        st.caption(t("store.policy_error", error=say(exc)))
+        return
+    used = _usage(state.home())
+    st.caption(" ".join([
+        t("store.usage", models_used=_size(used.models_bytes),
+          models_quota=_size(policy.models_quota_bytes), models=used.models,
+          uploads_used=_size(used.uploads_bytes),
+          uploads_quota=_size(policy.uploads_quota_bytes), uploads=used.uploads),
+        t("store.policy", days=policy.keep_days) if policy.keep_days
+        else t("store.policy_no_age")]))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _usage(root: str) -> Any:
+    """The disk use, measured at most every 30 s (a walk over every saved model)."""
+    from metacore.runs.retention import usage
+
+    return usage(state.store())
+
+
+def _size(n: int) -> str:
+    if n >= 1024 ** 3:
+        return t("store.size_gb", n=n / 1024 ** 3)
+    if n >= 1024 ** 2:
+        return t("store.size_mb", n=n / 1024 ** 2)
+    return t("store.size_kb", n=n / 1024)
 
 
 def actions(selected: list[str], runs: list[Any]) -> None:
@@ -128,7 +167,7 @@ def exports(run_id: str, status: str) -> None:
     """Downloads for one run; files are built only when their button is clicked."""
     res = models.result(state.home(), run_id, status)
     directory = models.model_dir(run_id)
-    st.markdown(t("history.export", run_id=run_id, method=res.method))
+    st.markdown(t("history.export", run_id=run_id, method=markdown_literal(res.method)))
     cols = st.columns(5)
     files = [(t("history.result_json"), lambda: export.result_json(res), f"{run_id}.json"),
              (t("history.per_class_csv"), lambda: export.per_class_csv(res),
@@ -146,3 +185,27 @@ def exports(run_id: str, status: str) -> None:
                             on_click="ignore", help=t("history.model_zip_help"))
     st.markdown(t("history.reproduce"))
     st.code(export.reproduce_command(res), language="bash")
+
+
+def share_link(run_id: str, runs: list[Any]) -> None:
+    """A read-only link to one of the owner's runs (``ui/share.py``): make it, copy it, revoke
+    it. Anyone with the link sees the run's result, nothing else; others' runs show nothing."""
+    from ui import share
+
+    run = next((s for s in runs if s.run_id == run_id), None)
+    if run is None or run.owner != state.owner():
+        return
+    token = state.store().share_token(run_id)
+    st.markdown(t("history.link_title"))
+    if token is None:
+        if st.button(t("history.link_create"), key="history_link_create", icon=":material/link:",
+                     help=t("history.link_help")):
+            state.store().create_share(run_id)
+            st.rerun()
+        return
+    st.code(share.link(token, "history"), language=None)
+    st.caption(t("history.link_caption"))
+    if st.button(t("history.link_revoke"), key="history_link_revoke",
+                 icon=":material/link_off:"):
+        state.store().revoke_share(run_id)
+        st.rerun()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
-from ui.i18n import LANGUAGES, language, set_language, t
+from metacore.text import markdown_literal
+from ui import access, state, uploads
+from ui.i18n import LANGUAGES, language, say, set_language, t
 
 SWITCH = "lang_sidebar"
 
 
 def render() -> None:
-    owner = state.owner()
+    owner = state.owner()  # from the browser's cookie; never shown, never in the URL
     state.remember_dataset()  # page switches clear the URL's params: put the data back
     remember_language()
     with st.sidebar:
@@ -20,7 +21,15 @@ def render() -> None:
         language_switch()
         st.markdown(t("sidebar.device", device=state.device_label()))
         _queue_line(owner)
-        st.caption(t("sidebar.session", owner=owner, root=state.store().root))
+        st.caption(t("sidebar.session", root=markdown_literal(state.store().root)))
+        if notices := state.store_notices():  # a damaged history was rebuilt: said once
+            st.warning(" ".join(say(n) for n in notices), icon=":material/build:")
+        if (refused := uploads.take_refusal(access.session_id())) is not None:
+            st.warning(refused, icon=":material/upload_file:")
+        if (bad := uploads.caps().problem) is not None:
+            st.warning(t("uploads.bad_setting", name=bad[0], text=bad[1]),
+                       icon=":material/warning:")
+        state.remember_owner()
 
 
 def remember_language() -> None:

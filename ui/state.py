@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,14 @@ from metacore.runs.store import RunStore
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_data"
 OWNER = "owner"
+OWNER_COOKIE = "metacore_owner"
+OWNER_COOKIE_S = 365 * 24 * 3600
+_OWNER_ID = re.compile(r"^[0-9a-f]{24,64}$")  # secrets.token_hex(16) and nothing else
 DATASET = "dataset"  # the chosen data file and split settings (plain dict)
 COMPARISON = "comparison"  # run ids of the comparison started on Train & compare
 RESULTS = "results_ids"  # run ids shown on the Results page
 DEFAULT_SAMPLE = "support_intents_en.csv"
-# The chosen data lives in the URL next to ``owner``, so a reload (a new session) keeps it:
+# The chosen data lives in the URL, so a reload (a new session) keeps it:
 # data=sample:<name> | upload:<hash>/<name>, text, label, test=<hash>/<name>, and
 # split=<test share>,<validation share>,<seed>,<use the split column 1|0>.
 _UPLOAD_KEY = re.compile(r"^[0-9a-f]{12}/[\w.\-]{1,80}$")
@@ -31,25 +35,78 @@ def home() -> str:
 
 
 def owner() -> str:
-    """This browser session's owner id: random, kept in the URL so a reload keeps it."""
+    """This browser's owner id (whose runs these are): from its cookie, so a reload keeps the
+    runs, else a new random one that ``remember_owner`` puts in the cookie. It is never in the
+    URL, where people share it: an old ``?owner=`` link is dropped from it and grants nothing."""
     if OWNER not in st.session_state:
-        given = st.query_params.get("owner", "")
-        valid = given.isalnum() and 6 <= len(given) <= 32
-        st.session_state[OWNER] = given if valid else secrets.token_hex(6)
-    if st.query_params.get("owner") != st.session_state[OWNER]:
-        st.query_params["owner"] = st.session_state[OWNER]
+        st.session_state[OWNER] = owner_from_cookies(_cookies()) or secrets.token_hex(16)
+        if OWNER in st.query_params:
+            del st.query_params[OWNER]
     return st.session_state[OWNER]
+
+
+def owner_from_cookies(cookies: Mapping[str, str]) -> str | None:
+    """The owner id the browser's cookie holds, or None when it has none (or a malformed one)."""
+    given = cookies.get(OWNER_COOKIE, "")
+    return given if isinstance(given, str) and _OWNER_ID.match(given) else None
+
+
+def remember_owner() -> None:
+    """Put this session's owner id in the browser's cookie (SameSite=Strict, path /, a year),
+    written by a one-line script in the page: Streamlit cannot set a cookie from the server,
+    so it cannot be HttpOnly. Only while the cookie the session started with differs."""
+    owner_id = owner()
+    if owner_from_cookies(_cookies()) == owner_id or not _OWNER_ID.match(owner_id):
+        return  # kept already, or not an id this module made (a test's "alice")
+    st.html(cookie_script(owner_id), unsafe_allow_javascript=True)
+
+
+def cookie_script(owner_id: str) -> str:
+    """The one-line script that stores ``owner_id`` in the cookie; anything but an id that
+    ``secrets.token_hex`` could have made is refused, so nothing else reaches the script."""
+    if not _OWNER_ID.match(owner_id):
+        raise ValueError("not an owner id")
+    return (f"<script>document.cookie = '{OWNER_COOKIE}={owner_id}; path=/; "
+            f"max-age={OWNER_COOKIE_S}; SameSite=Strict' + "
+            "(location.protocol === 'https:' ? '; Secure' : '');</script>")
+
+
+def _cookies() -> Mapping[str, str]:
+    """The cookies the browser sent when this session connected (none in AppTest)."""
+    try:
+        return st.context.cookies.to_dict()
+    except Exception:  # noqa: BLE001 - no session client (AppTest, bare mode): none
+        return {}
 
 
 @st.cache_resource(show_spinner=False)
 def _store(root: str) -> RunStore:
+    # An unreadable runs.sqlite is moved aside and rebuilt from the runs' result.json files
+    # (store.notices says so; store_notices() shows it once per session).
     store = RunStore(root or None)
     store.mark_interrupted()  # runs a previous process left "running" can never finish
+    try:
+        from metacore.runs.retention import apply_policy
+
+        apply_policy(store)  # old models and uploads beyond the quotas
+    except Exception:  # noqa: BLE001 - a bad setting is shown in History; nothing is deleted
+        pass
     return store
 
 
 def store() -> RunStore:
     return _store(home())
+
+
+STORE_NOTICES_SEEN = "store_notices_seen"
+
+
+def store_notices() -> list[Any]:
+    """What opening the run store repaired (coded messages), the first time a session asks."""
+    if st.session_state.get(STORE_NOTICES_SEEN):
+        return []
+    st.session_state[STORE_NOTICES_SEEN] = True
+    return list(store().notices)
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import train_form
+from tests.app.conftest import shown, train_form
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -47,7 +47,7 @@ def test_infeasible_shape_is_explained_before_running(at) -> None:
     _episodic(at)
     at.number_input(key="ep_ways").set_value(5).run()
     _clean(at)
-    messages = [e.value for e in at.error]
+    messages = [shown(e.value) for e in at.error]
     assert any("5-way episodes need 5" in m and "N ways" in m for m in messages), messages
     assert at.button(key="ep_start").disabled
     at.number_input(key="ep_ways").set_value(3).run()
@@ -64,7 +64,7 @@ def test_picked_classes_must_not_overlap(at) -> None:
     assert len(novel.value) == 3 and len(base) == 4  # starts from the random split
     novel.set_value([*novel.value, base[0]]).run()
     _clean(at)
-    assert any("in both meta_train and novel" in e.value for e in at.error)
+    assert any("in both meta_train and novel" in shown(e.value) for e in at.error)
     assert at.button(key="ep_start").disabled
 
 
@@ -149,7 +149,7 @@ def test_results_explain_a_flat_inner_loop(home, support_loss, shown) -> None:
                        inner_loop=trace, created="2026-11-30T08:00:00+00:00")
     RunStore(home).record_result(result, owner="owner1")
     app = AppTest.from_file(APP, default_timeout=90)
-    app.query_params["owner"] = "owner1"
+    app.session_state["owner"] = "owner1"
     app.run()
     app.switch_page("app_pages/results.py").run()
     _clean(app)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import train_form
+from tests.app.conftest import shown, train_form
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_intents_en.csv"
@@ -50,7 +50,7 @@ def test_bad_upload_shows_message_not_traceback(at, home) -> None:
     at.radio(key="data_source").set_value("upload").run()
     _clean(at)
     # the finding itself, in its sentence, with the row it is about: not a traceback
-    assert any("Every row has the same label ('a')" in e.value for e in at.error), \
+    assert any("Every row has the same label ('a')" in shown(e.value) for e in at.error), \
         [e.value for e in at.error]
 
 
@@ -125,7 +125,8 @@ def test_data_choice_survives_a_reload(at, home) -> None:
     _clean(at)
     params = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
     assert params["data"] == "sample:support_intents_zh.csv"
-    assert params["split"] == "0.3,0.1,0,0" and params["owner"]  # no split column
+    assert params["split"] == "0.3,0.1,0,0"  # no split column
+    assert "owner" not in params  # the owner is in the browser's cookie, never the URL
 
     upload = home / "uploads" / "0123456789ab" / "my_intents.csv"
     upload.parent.mkdir(parents=True, exist_ok=True)
@@ -146,8 +147,10 @@ def test_data_choice_survives_a_reload(at, home) -> None:
             assert data["test_size"] == 0.3 and fresh.slider(key="data_test_size").value == 0.3
 
 
-def test_reload_finds_a_running_comparison_again(at) -> None:
+def test_reload_finds_a_running_comparison_again(at, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
+
+    from ui import state
 
     at.session_state["train_form"] = train_form(methods=["tfidf-logreg"], backbone="tiny",
                                                 shots=(4,))
@@ -155,13 +158,14 @@ def test_reload_finds_a_running_comparison_again(at) -> None:
     at.button(key="train_start").click().run()
     run_ids = list(at.session_state["comparison"])
     owner = at.session_state["owner"]
-    fresh = AppTest.from_file(APP, default_timeout=90)  # a reload: a new session, same URL
-    fresh.query_params["owner"] = owner
+    fresh = AppTest.from_file(APP, default_timeout=90)  # a reload: a new session, same cookie
+    monkeypatch.setattr(state, "_cookies", lambda: {state.OWNER_COOKIE: owner})
     fresh.run()
     fresh.switch_page("app_pages/train.py").run()
     _clean(fresh)
     assert fresh.session_state["comparison"] == run_ids
     _wait_for(fresh, "train_open_results")
+    monkeypatch.setattr(state, "_cookies", lambda: {})
     stranger = AppTest.from_file(APP, default_timeout=90)  # another owner finds nothing
     stranger.run()
     stranger.switch_page("app_pages/train.py").run()

@@ -66,12 +66,17 @@ def test_upload_compare_predict_history(page, server, tmp_path) -> None:
     settle(page)
     shot(page, "playground.png", 900)
 
-    page.reload()  # a new session: the owner and the uploaded data come back from the URL
+    assert "owner" not in page.url  # the owner id is never in the address people share
+    cookie = {c["name"]: c for c in page.context.cookies()}["metacore_owner"]
+    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    page.reload()  # a new session: the owner comes back from the cookie, the data from the URL
     settle(page)
+    assert "owner" not in page.url
     nav(page, "Data")
     page.get_by_text("my_intents.csv, uploaded earlier").wait_for()
     nav(page, "History")
     page.locator(".st-key-history_table").wait_for()
     settle(page)
-    assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # its runs are there
+    assert "owner" not in page.url
     shot(page, "history.png", 900)

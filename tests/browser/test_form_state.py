@@ -103,8 +103,9 @@ def test_double_click_queues_once_and_a_reload_restores_the_running_form(server)
         page.locator('[class*="st-key-job_"]').first.wait_for()
         assert page.locator('[class*="st-key-job_"]').count() == 2  # one per method, once
         page.get_by_text("running").first.wait_for()
-        page.reload()  # a new session: the owner in the URL finds the comparison again
+        page.reload()  # a new session: the owner in the cookie finds the comparison again
         settle(page)
+        assert "owner" not in page.url
         go(page, "train")
         methods, shots, _ = form_state(page)
         assert "full-finetune" in methods and "tfidf-logreg" in methods, methods
