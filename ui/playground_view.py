@@ -9,7 +9,11 @@ from metacore.reporting import figures, tables
 from metacore.runs.result import RunResult
 from metacore.text import markdown_literal
 from ui import models, state
-from ui.i18n import language, t
+from ui.i18n import language, say, t
+
+CHART_CLASSES = 12  # bars in the answer's chart: the most likely classes, the rest in a caption
+MANY_CLASSES = 20  # more classes than this: their list folds away
+LONG_LABEL = 16  # characters a predicted label's metric shows whole in its column
 
 EXAMPLES = {"en": "I was charged twice for the same order, please fix it",
             "zh": "我的快递三天了还没到，能帮我查一下吗"}
@@ -33,22 +37,34 @@ def ask(res: RunResult) -> list[str]:
     zh = any("\u4e00" <= ch <= "\u9fff" for ch in "".join(classes))
     text = st.text_area(t("play.text"), value=EXAMPLES["zh" if zh else "en"], key="play_text",
                         height=110, help=t("play.text_help"))
-    st.caption(t("play.classes", classes=", ".join(markdown_literal(c) for c in classes)))
+    listed = t("play.classes", classes=", ".join(markdown_literal(c) for c in classes))
+    if len(classes) > MANY_CLASSES:  # 77 long names are a wall of text above the answer
+        with st.expander(t("play.classes_count", n=len(classes)), icon=":material/list:"):
+            st.caption(listed)
+    else:
+        st.caption(listed)
     clicked = st.button(t("play.predict"), type="primary", key="play_predict",
                         icon=":material/bolt:")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if clicked and not lines:
+        st.info(t("play.empty"), icon=":material/edit_note:")
     return lines if clicked or st.session_state.get("play_last") == (res.run_id, text) else []
 
 
 def answer(res: RunResult, texts: list[str]) -> None:
     try:
         classes, proba = models.predict(res, texts)
+        method, _ = models.load(res)
     except Exception as exc:  # noqa: BLE001 - a missing or broken model is a message, not a crash
         st.error(t("play.failed", error=markdown_literal(exc)), icon=":material/error:")
         return
     st.session_state["play_last"] = (res.run_id, st.session_state.get("play_text"))
+    language_warning(res, method, texts)
+    calibrated = bool(getattr(method, "scores_are_probabilities", lambda: True)())
+    if not calibrated:
+        st.caption(t("play.scores_note"))
     if len(texts) == 1:
-        _one(classes, proba[0])
+        _one(classes, proba[0], calibrated)
         return
     best = proba.argmax(axis=1)
     st.dataframe(pd.DataFrame({"text": texts, "predicted": [classes[i] for i in best],
@@ -57,17 +73,47 @@ def answer(res: RunResult, texts: list[str]) -> None:
                      "text": st.column_config.TextColumn(t("play.col_text")),
                      "predicted": st.column_config.TextColumn(t("play.col_predicted")),
                      "confidence": st.column_config.ProgressColumn(
-                         t("play.col_confidence"), format="percent", min_value=0, max_value=1)})
+                         t("play.col_confidence" if calibrated else "play.col_score"),
+                         format="percent", min_value=0, max_value=1)})
 
 
-def _one(classes: list[str], proba: list[float]) -> None:
+def language_warning(res: RunResult, method: object, texts: list[str]) -> bool:
+    """Warn, in the user's language, when the run's tokenizer cannot read the typed text (the
+    share of unknown tokens, or CJK text on an English-only vocabulary, measured by
+    ``metacore.backbones.language``): its answer is then close to a guess. True if warned."""
+    from metacore.backbones.language import language_fit
+
+    backbone = getattr(method, "backbone", None)
+    if backbone is None or getattr(backbone, "tokenizer", None) is None:
+        return False  # tf-idf reads any characters; there is no tokenizer to ask
+    try:
+        _, warning = language_fit(backbone, texts)
+    except Exception:  # noqa: BLE001 - a check that cannot run is no reason to hide the answer
+        return False
+    if warning is None:
+        return False
+    params = {**warning.params, "name": res.backbone or warning.params.get("name", ""),
+              "hint": t("play.multilingual_hint")}  # the models by name, no CLI flag
+    st.warning(say(type(warning)(warning.code, params)), icon=":material/translate:")
+    return True
+
+
+def _one(classes: list[str], proba: list[float], calibrated: bool = True) -> None:
     table = tables.probabilities_table(proba, classes)
     left, right = st.columns([1, 2], gap="large")
     with left, st.container(border=True, key="play_answer"):
-        st.metric(t("play.predicted_label"), markdown_literal(table.loc[0, "class"]))
-        st.caption(t("play.answer", p=f"{table.loc[0, 'probability']:.0%}",
+        best = str(table.loc[0, "class"])
+        st.metric(t("play.predicted_label"), markdown_literal(best))
+        if len(best) > LONG_LABEL:  # the metric cuts it to "balance_not_…": say it whole
+            st.markdown(f"**{markdown_literal(best)}**")
+        key = "play.answer" if calibrated else "play.answer_score"
+        st.caption(t(key, p=f"{table.loc[0, 'probability']:.0%}",
                      runner=markdown_literal(table.loc[1, "class"]),
                      q=f"{table.loc[1, 'probability']:.0%}")
                    if len(table) > 1 else "")
-    right.plotly_chart(figures.probability_bars(table, lang=language()), theme=None,
-                       key="play_chart")
+        if len(table) > CHART_CLASSES:
+            st.caption(t("play.top_of", shown=CHART_CLASSES, total=len(table)))
+    title = None if calibrated else t("play.scores_chart")
+    fig = figures.probability_bars(table.head(CHART_CLASSES), title, lang=language())
+    fig.update_layout(margin={"r": 64})  # room for "96.3%" beside a bar that reaches 100 %
+    right.plotly_chart(fig, theme=None, key="play_chart")

@@ -70,6 +70,12 @@ class Method:
         """``trainable`` and ``total`` parameters of what this method learns and uses."""
         return {"trainable": 0, "total": 0}
 
+    def scores_are_probabilities(self) -> bool:
+        """Whether ``predict_proba`` gives probabilities fitted to data (a softmax trained with
+        cross-entropy, a calibrated temperature) rather than scores that only rank the classes
+        (a softmax of distances nobody fitted): interfaces then say "score", not "probability"."""
+        return True
+
     def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
         """The representation this method classifies from (for 2-D projections), if any."""
         return None

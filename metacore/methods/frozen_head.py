@@ -74,12 +74,21 @@ class FrozenHeadMethod(Method):
             head.bias.copy_(torch.as_tensor(self.bias))
         save_encoder_head(directory, self.backbone.model, head, self.backbone, self.classes)
         self._write_manifest(directory, format="hf-encoder+head", pooling="mean",
-                             normalize=True, max_length=self.config.max_length)
+                             normalize=True, max_length=self.config.max_length,
+                             **self.manifest_extra())
         return directory
+
+    def manifest_extra(self) -> dict:
+        """Method-specific manifest entries (nearest-centroid: its calibration)."""
+        return {}
+
+    def restore_extra(self, manifest: dict) -> None:
+        """Read back what ``manifest_extra`` wrote."""
 
     @classmethod
     def load(cls, directory: str | Path, *, ctx: RunContext) -> FrozenHeadMethod:
-        method, head, _ = restore_method(cls, directory)
+        method, head, manifest = restore_method(cls, directory)
         method.weight = head.weight.detach().double().numpy()
         method.bias = head.bias.detach().double().numpy()
+        method.restore_extra(manifest)
         return method

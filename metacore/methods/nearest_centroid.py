@@ -17,6 +17,7 @@ import torch
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
 from metacore.methods.base import softmax
+from metacore.methods.calibration import calibrate_head
 from metacore.methods.episodic_base import DISTANCES, head_logits, proto_head
 from metacore.methods.frozen_head import FrozenHeadMethod
 from metacore.methods.registry import register
@@ -45,12 +46,42 @@ class NearestCentroid(FrozenHeadMethod):
 
     config: NearestCentroidConfig
 
-    def _head(self, support: TextSet, ctx: RunContext) -> tuple[np.ndarray, np.ndarray]:
+    @classmethod
+    def trainable_parameters(cls, config, shape, n_classes: int) -> int:
+        return 0  # the centroids and their temperature are computed, no optimiser trains them
+
+    def __init__(self, config: NearestCentroidConfig) -> None:
+        super().__init__(config)
+        self.calibration: dict = {}
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Nothing is trained: the class means (and the one calibration factor folded into
+        them) are computed from the support texts, in both protocols alike. The head counts
+        towards the total, as the parameters the prediction uses."""
+        counts = super().parameter_counts()
+        return {"trainable": 0, "total": counts["total"]}
+
+    def _head(self, support: TextSet, ctx: RunContext
+              ) -> tuple[np.ndarray, np.ndarray, dict]:
+        """The centroid head with its temperature fitted on leave-one-out support logits
+        (``metacore.methods.calibration``; the predicted class is unchanged)."""
         feats = torch.as_tensor(self._features(support.texts, ctx), dtype=torch.float64)
         labels = torch.as_tensor(support.label_ids(support.classes))
         weight, bias = proto_head(feats, labels, len(support.classes),
                                   distance=self.config.distance, scale=self.config.scale)
-        return weight.numpy(), bias.numpy()
+        weight, bias, record = calibrate_head(feats, labels, weight, bias,
+                                              distance=self.config.distance,
+                                              scale=self.config.scale)
+        return weight.numpy(), bias.numpy(), record
+
+    def scores_are_probabilities(self) -> bool:
+        return self.calibration.get("temperature") is not None
+
+    def manifest_extra(self) -> dict:
+        return {"calibration": self.calibration}
+
+    def restore_extra(self, manifest: dict) -> None:
+        self.calibration = dict(manifest.get("calibration") or {})
 
     def _proba(self, texts: Sequence[str], weight: np.ndarray, bias: np.ndarray,
                ctx: RunContext) -> np.ndarray:
@@ -62,7 +93,8 @@ class NearestCentroid(FrozenHeadMethod):
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
         self.backbone = ctx.require_backbone()
         self.classes = train.classes
-        self.weight, self.bias = self._head(train, ctx)
+        self.weight, self.bias, self.calibration = self._head(train, ctx)
+        ctx.extras["calibration"] = self.calibration
 
     def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
         assert self.weight is not None, "fit() first"
@@ -72,5 +104,5 @@ class NearestCentroid(FrozenHeadMethod):
                         ) -> tuple[list[str], np.ndarray]:
         if self.backbone is None:
             self.backbone = ctx.require_backbone()
-        weight, bias = self._head(support, ctx)
+        weight, bias, _ = self._head(support, ctx)
         return support.classes, self._proba(query, weight, bias, ctx)

@@ -19,6 +19,7 @@ from torch import nn
 from metacore.backbones.base import encode
 from metacore.config import setting
 from metacore.data import TextSet
+from metacore.methods.calibration import calibrate_head
 from metacore.methods.episodic_base import (
     DISTANCES,
     EpisodeBatch,
@@ -59,6 +60,7 @@ class ProtoNet(EpisodicMethod):
         super().__init__(config)
         self.normalize = config.distance == "cosine"
         self._opt: torch.optim.Optimizer | None = None
+        self.calibration: dict = {}
 
     def begin_meta_training(self, ctx: RunContext, total: int) -> None:
         c = self.config
@@ -94,9 +96,20 @@ class ProtoNet(EpisodicMethod):
             logits, batch.y_query)
 
     def adapt(self, support: TextSet, ctx: RunContext, query: TextSet | None = None):
-        """No gradient step: the prototypes of the support set are the head."""
+        """No gradient step: the prototypes of the support set are the head, its temperature
+        fitted on leave-one-out support logits (``metacore.methods.calibration``: the
+        predicted class is unchanged)."""
         feats = self._features(self.encoder, support.texts, ctx)
         labels = torch.as_tensor(support.label_ids(support.classes), device=ctx.device)
         weight, bias = proto_head(feats, labels, len(support.classes),
                                   distance=self.config.distance, scale=self.config.scale)
+        weight, bias, self.calibration = calibrate_head(
+            feats, labels, weight, bias, distance=self.config.distance,
+            scale=self.config.scale)
         return self.encoder, weight, bias
+
+    def manifest_extra(self) -> dict:
+        return {"calibration": self.calibration}
+
+    def restore_extra(self, manifest: dict) -> None:
+        self.calibration = dict(manifest.get("calibration") or {})
