@@ -80,3 +80,63 @@ def plotly_literal(value: Any) -> str:
 def plotly_literals(values: Any) -> list[str]:
     """``plotly_literal`` of each item (class names, texts)."""
     return [plotly_literal(v) for v in values]
+
+
+def _cell_width(ch: str) -> int:
+    """Columns a character takes: 2 for wide (CJK) characters, 1 otherwise."""
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def short_label(name: Any, width: int = 28) -> str:
+    """``name`` (a class label, plain text) cut to at most ``width`` columns for a chart's
+    tick, legend entry or text on the plot; the full name belongs in the hover.
+
+    A wide (CJK) character counts as two columns. A longer name keeps its start and its end
+    with "…" between (``balance_not_updated_after_cheque_or_cash_deposit`` ->
+    ``balance_not_upd…cash_deposit``): labels that share a prefix (``card_payment_*``) stay
+    apart by their endings. Plain text in, plain text out: escape the result with
+    ``plotly_literal`` (or ``markdown_literal``) like any label.
+    """
+    text = _BREAKS.sub(" ", "" if name is None else str(name))
+    width = max(int(width), 3)
+    if sum(_cell_width(ch) for ch in text) <= width:
+        return text
+    budget = width - 1  # the "…"
+    head_budget = (budget + 1) // 2
+    head, used = [], 0
+    for ch in text:
+        w = _cell_width(ch)
+        if used + w > head_budget:
+            break
+        head.append(ch)
+        used += w
+    tail, used_tail = [], 0
+    for ch in reversed(text):
+        w = _cell_width(ch)
+        if used + used_tail + w > budget:
+            break
+        tail.append(ch)
+        used_tail += w
+    return "".join(head) + "…" + "".join(reversed(tail))
+
+
+def short_labels(names: Any, width: int = 28) -> list[str]:
+    """``short_label`` of each name, kept distinct: names whose short forms would be the same
+    get a wider cut, and the full name when no cut up to its length tells them apart."""
+    names = ["" if n is None else str(n) for n in names]
+    out = [short_label(n, width) for n in names]
+    for _ in range(64):
+        seen: dict[str, list[int]] = {}
+        for i, s in enumerate(out):
+            seen.setdefault(s, []).append(i)
+        clashes = [idx for idx in seen.values() if len(idx) > 1
+                   and len({names[i] for i in idx}) > 1]
+        if not clashes:
+            break
+        for idx in clashes:
+            for i in idx:
+                longer = short_label(names[i], len(out[i]) + 4 + out[i].count("…"))
+                out[i] = longer if longer != out[i] else names[i]
+    return out

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from metacore.reporting import figures, tables
+from metacore.reporting import figures, palette, tables
 from metacore.runs.result import RunResult
 from metacore.text import markdown_literal
 from ui import models, state
@@ -140,61 +140,153 @@ def pick_detail(results: list[RunResult]) -> RunResult | None:
 
 
 def per_class(res: RunResult) -> None:
-    left, right = st.columns([2, 3], gap="large")
+    """Every column of the per-class table fits (fixed widths), sortable; the bars beside it."""
+    table = tables.per_class_table(res)
+    left, right = st.columns([6, 5], gap="medium")
+    # fixed widths that add up to less than the column at 1400 px: no horizontal scroll
     config: dict[str, Any] = {c: st.column_config.NumberColumn(t(f"results.col_{c}"),
-                                                               format="%.2f")
+                                                               format="%.2f", width=68)
                               for c in ("precision", "recall", "f1")}
-    config["class"] = st.column_config.TextColumn(t("results.col_class"))
-    config["support"] = st.column_config.NumberColumn(t("results.col_support"))
-    left.dataframe(tables.per_class_table(res), hide_index=True, key="results_per_class",
-                   column_config=config)
-    right.plotly_chart(figures.per_class_bars(res, lang=language()), theme=None,
-                       key="results_per_class_bars")
+    config["class"] = st.column_config.TextColumn(t("results.col_class"), width=220,
+                                                  help=t("matrix.class_help"))
+    config["support"] = st.column_config.NumberColumn(t("results.col_support"), width=68)
+    fig = figures.per_class_bars(res, lang=language())
+    height = int(min(max(fig.layout.height or 320, 200), 35 * (len(table) + 1) + 3))
+    with left.container(key="results_per_class_box"):
+        st.dataframe(table, hide_index=True, key="results_per_class", column_config=config,
+                     column_order=["class", "precision", "recall", "f1", "support"],
+                     height=height)
+        st.caption(t("matrix.per_class_caption"))
+    right.plotly_chart(fig, theme=None, key="results_per_class_bars")
+
+
+MANY_CLASSES = 12  # above this, the matrix gets a table of its most confused pairs
 
 
 def confusion(res: RunResult) -> None:
-    left, right = st.columns([1, 1], gap="large")
-    with left:
-        norm = st.toggle(t("results.row_shares"), key="results_normalize",
-                         help=t("results.row_shares_help"))
-        st.plotly_chart(figures.confusion_heatmap(res, normalize=norm, lang=language()),
-                        theme=None, key="results_confusion")
-    with right:
-        if res.protocol == "episodic":
-            st.plotly_chart(figures.episode_accuracy(res, lang=language()), theme=None,
-                            key="results_episodes")
-            st.caption(t("results.episodes_caption"))
-        else:
+    labels = list(res.confusion.get("labels") or [])
+    episodic = res.protocol == "episodic"
+    norm = st.toggle(t("results.row_shares"), key="results_normalize",
+                     help=t("results.row_shares_help"))
+    fig = figures.confusion_heatmap(res, normalize=norm, lang=language())
+    if episodic or not labels:
+        st.plotly_chart(fig, theme=None, key="results_confusion")
+    else:
+        event = st.plotly_chart(fig, theme=None, key="results_confusion", on_select="rerun",
+                                selection_mode="points")
+        order = tables.confusion_order(res.confusion["matrix"])
+        _follow_click(event, [labels[i] for i in order])
+    st.caption(t("matrix.order_caption"))
+    if episodic:
+        st.plotly_chart(figures.episode_accuracy(res, lang=language()), theme=None,
+                        key="results_episodes")
+        st.caption(t("results.episodes_caption"))
+        return
+    if len(labels) > MANY_CLASSES:
+        left, right = st.columns([5, 4], gap="medium")
+        with left:
+            _pairs(res)
+        with right:
             _errors(res)
+    else:
+        _errors(res)
+
+
+def _follow_click(event: Any, ordered: list[str]) -> None:
+    """A click on a matrix cell picks its true and predicted class (once per new click)."""
+    points = list(((event or {}).get("selection") or {}).get("points") or [])
+    cell = None
+    if points:
+        x, y = points[0].get("x"), points[0].get("y")
+        if isinstance(x, int | float) and isinstance(y, int | float) \
+                and 0 <= int(y) < len(ordered) and 0 <= int(x) < len(ordered):
+            cell = (ordered[int(y)], ordered[int(x)])
+    _pick_cell(cell, "_results_click_seen")
+
+
+def _pick_cell(cell: tuple[str, str] | None, seen_key: str) -> None:
+    if cell is not None and st.session_state.get(seen_key) != cell:
+        st.session_state["results_true"], st.session_state["results_pred"] = cell
+    st.session_state[seen_key] = cell
+
+
+def _pairs(res: RunResult) -> None:
+    st.markdown(f"**{t('matrix.pairs')}**")
+    pairs = tables.confused_pairs(res)
+    if pairs.empty:
+        st.caption(t("matrix.no_pairs"))
+        return
+    event = st.dataframe(pairs, hide_index=True, key="results_pairs", on_select="rerun",
+                         selection_mode="single-row", height=min(35 * (len(pairs) + 1) + 3,
+                                                                 560),
+                         column_config={
+        "true": st.column_config.TextColumn(t("matrix.col_true"), width=160),
+        "predicted": st.column_config.TextColumn(t("matrix.col_predicted"), width=160),
+        "count": st.column_config.NumberColumn(t("matrix.col_count"), width=56),
+        "share": st.column_config.NumberColumn(t("matrix.col_share"), format="percent",
+                                               width=64, help=t("matrix.col_share_help"))})
+    rows = list(((event or {}).get("selection") or {}).get("rows") or [])
+    cell = None
+    if rows and 0 <= rows[0] < len(pairs):
+        cell = (pairs.loc[rows[0], "true"], pairs.loc[rows[0], "predicted"])
+    _pick_cell(cell, "_results_pair_seen")
+    st.caption(t("matrix.pairs_help"))
 
 
 def _worst_cell(res: RunResult) -> tuple[int, int]:
-    matrix, best = res.confusion["matrix"], (0, 1 if len(res.confusion["labels"]) > 1 else 0)
-    cells = [(v, i, j) for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
-    if cells and max(cells)[0] > 0:
-        best = max(cells)[1:]
-    return best
+    """The most confused cell (the first of ``tables.confused_pairs``), else the first class's
+    diagonal cell."""
+    labels = list(res.confusion["labels"])
+    pairs = tables.confused_pairs(res, limit=1)
+    if not pairs.empty:
+        return labels.index(pairs.loc[0, "true"]), labels.index(pairs.loc[0, "predicted"])
+    return 0, 0  # no confusion at all: the first class's correct texts
+
+
+CELL_ROWS = 50  # texts listed for one cell, most confident first
 
 
 def _errors(res: RunResult) -> None:
-    st.markdown(f"**{t('results.misclassified')}**")
     labels = list(res.confusion["labels"])
-    i, j = _worst_cell(res)
+    if st.session_state.get("results_true") not in labels \
+            or st.session_state.get("results_pred") not in labels:
+        i, j = _worst_cell(res)
+        st.session_state["results_true"], st.session_state["results_pred"] = labels[i], labels[j]
     a, b = st.columns(2)
-    true = a.selectbox(t("results.true_class"), labels, index=i, key="results_true")
-    pred = b.selectbox(t("results.predicted_as"), labels, index=j, key="results_pred")
-    frame = tables.misclassified(res, true, pred)
-    if frame.empty:
-        st.caption(t("results.no_errors"))
-        return
-    st.dataframe(frame[["text", "confidence", "p_true", "top"]], hide_index=True,
-                 key="results_errors", column_config={
-                     "text": st.column_config.TextColumn(t("results.col_text"), width="medium"),
-                     "confidence": st.column_config.NumberColumn(t("results.col_confidence"),
-                                                                 format="percent"),
-                     "p_true": st.column_config.NumberColumn(t("results.col_p_true"),
-                                                             format="percent"),
-                     "top": st.column_config.TextColumn(t("results.col_top"))})
+    true = a.selectbox(t("results.true_class"), labels, key="results_true")
+    pred = b.selectbox(t("results.predicted_as"), labels, key="results_pred")
+    with st.container(key="results_cell"):
+        if true == pred:
+            st.markdown(t("matrix.correct", label=markdown_literal(true)))
+        else:
+            st.markdown(t("matrix.confused", true=markdown_literal(true),
+                          pred=markdown_literal(pred)))
+        frame = tables.misclassified(res, true, pred)
+        if frame.empty:
+            st.caption(t("results.no_errors"))
+            return
+        if len(frame) > CELL_ROWS:
+            st.caption(t("matrix.cell_first", k=CELL_ROWS, n=len(frame)))
+        else:
+            st.caption(t("matrix.cell_count", n=len(frame)))
+        st.table(_cell_table(frame.head(CELL_ROWS), correct=true == pred), hide_index=True)
+
+
+def _cell_table(frame: Any, *, correct: bool) -> Any:
+    """The texts of one cell as Markdown-safe strings (``st.table`` wraps them, never clips)."""
+    pct = lambda v: "" if v is None or v != v else f"{v:.0%}"  # noqa: E731 - NaN-safe
+    columns = {"text": t("results.col_text"), "confidence": t("results.col_confidence")}
+    if not correct:
+        columns["p_true"] = t("results.col_p_true")
+    columns["top"] = t("results.col_top")
+    out = frame[list(columns)].copy()
+    # a zero-width space after each "_" lets long snake_case labels wrap in the cell
+    out["text"] = out["text"].map(lambda v: markdown_literal(v).replace("_", "_\u200b"))
+    out["top"] = out["top"].map(lambda v: markdown_literal(v).replace("_", "_\u200b"))
+    for col in ("confidence", "p_true"):
+        if col in out:
+            out[col] = out[col].map(pct)
+    return out.rename(columns=columns)
 
 
 def projection(res: RunResult) -> None:
@@ -211,5 +303,18 @@ def projection(res: RunResult) -> None:
         except Exception as exc:  # noqa: BLE001 - fall back to the stored PCA
             st.warning(t("results.tsne_failed", error=markdown_literal(exc)))
     fig = figures.embedding_projection(res, projection=proj, method=kind if proj else "PCA",
-                                       lang=language())
+                                       lang=language(), highlight=_highlight(res))
     st.plotly_chart(fig, theme=None, key="results_projection_chart")
+
+
+def _highlight(res: RunResult) -> str | None:
+    """With many classes, a class to draw in colour (the rest grey); the page says when
+    there are more classes than colours can tell apart."""
+    classes = sorted({str(c) for c in (res.extra.get("projection") or {}).get("labels", [])})
+    if len(classes) <= 10:
+        return None
+    if not palette.distinct(len(classes)):
+        st.caption(t("results.colours_limit", n=len(classes), limit=palette.DISTINCT_LIMIT))
+    return st.selectbox(t("results.highlight"), classes, index=None,
+                        placeholder=t("results.highlight_none"), key="results_highlight",
+                        help=t("results.highlight_help"))

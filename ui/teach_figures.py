@@ -16,16 +16,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from metacore.reporting.figures import GRID, INK, MUTED, TEMPLATE, method_color
+from metacore.reporting.figures import GRID, INK, LABEL_WIDTH, MUTED, TEMPLATE, method_color
+from metacore.reporting.palette import class_colours
 from metacore.teaching import EpisodeView, InnerTrace
 from metacore.text import plotly_literal as _lit
 from metacore.text import plotly_literals as _lits
+from metacore.text import short_labels
 from ui.i18n import t
 
-# Classes get a palette of clearly different hues (Tableau 10, slightly deepened): method
-# colours come from figures.method_color and never mix with these.
-CLASS_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948",
-                 "#9c755f", "#ff9da7", "#5f6b7a", "#1f9e89", "#c44e52"]
+# Classes get ``palette.class_colours`` (Tableau 10 first, then colours that stay apart for
+# as many classes as the data has): method colours come from figures.method_color.
 RIGHT = "#16a34a"
 WRONG = "#dc2626"
 SUPPORT_COLOR = "#4f46e5"
@@ -33,7 +33,15 @@ QUERY_COLOR = "#f59e0b"
 
 
 def class_colors(classes: Sequence[str]) -> dict[str, str]:
-    return {c: CLASS_PALETTE[i % len(CLASS_PALETTE)] for i, c in enumerate(sorted(classes))}
+    """One distinct colour per class, in sorted order (the same on every page)."""
+    return class_colours(classes)
+
+
+def _names(classes: Sequence[str]) -> dict[str, str]:
+    """Each class's legend name: shortened (``short_labels``) and escaped; hovers have the
+    full name."""
+    names = [str(c) for c in classes]
+    return dict(zip(names, _lits(short_labels(names, LABEL_WIDTH)), strict=True))
 
 
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0, "title": None}
@@ -70,14 +78,16 @@ def class_map_figure(frame: pd.DataFrame, centres: np.ndarray, classes: Sequence
                         hovertemplate="%{customdata}<extra></extra>")
     shown = frame if labelled is None else frame[labelled]
     size = 7 if labelled is None else 12
+    legend = _names(classes)
     for name in classes:
         part = shown[shown["label"] == name]
-        fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=_lit(name),
+        fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=legend[str(name)],
                         legendgroup=_lit(name),
                         marker={"color": colors[name], "size": size, "opacity": 0.85,
                                 "line": {"width": 1, "color": "white"}},
                         customdata=part["text"].map(_short),
-                        hovertemplate="%{customdata}<extra>" + _lit(name) + "</extra>")
+                        hovertemplate=_lit(name) + "<br>%{customdata}"
+                        "<extra></extra>")
     if labelled is None:
         fig.add_scatter(x=[None], y=[None], mode="markers", name=t("fig.class_centre"),
                         marker={"symbol": "star", "size": 17, "color": MUTED,
@@ -114,15 +124,16 @@ def head_curve_figure(curve: pd.DataFrame, title: str) -> go.Figure:
 
 def _episode_points(fig: go.Figure, view: EpisodeView, colors: dict[str, str], col: int,
                     legend: bool) -> None:
+    names = _names(view.classes)
     for name in view.classes:
         idx = [i for i, y in enumerate(view.support_labels) if y == name]
         fig.add_scatter(x=view.support_xy[idx, 0], y=view.support_xy[idx, 1], mode="markers",
-                        name=_lit(name), legendgroup=_lit(name), showlegend=legend,
+                        name=names[str(name)], legendgroup=_lit(name), showlegend=legend,
                         marker={"color": colors[name], "size": 11,
                                 "line": {"width": 1, "color": "white"}},
                         customdata=[_short(view.support_texts[i]) for i in idx],
-                        hovertemplate=t("fig.support") + ": %{customdata}<extra>" + _lit(name)
-                        + "</extra>", row=1, col=col)
+                        hovertemplate=_lit(name) + "<br>" + t("fig.support")
+                        + ": %{customdata}<extra></extra>", row=1, col=col)
     right = [p == y for p, y in zip(view.predicted, view.query_labels)]
     if legend:
         _legend_marker(fig, t("fig.query"), {"symbol": "diamond", "size": 11, "color": "white",
@@ -230,7 +241,10 @@ def distance_heatmap(view: EpisodeView, title: str) -> go.Figure:
                       line={"color": RIGHT if ok else WRONG, "width": 3})
     _layout(fig, title, max(260, 26 * len(labels) + 110),
             yaxis={"autorange": "reversed", "tickfont": {"size": 11}},
-            xaxis={"side": "top", "title": None, "tickangle": 0, "tickfont": {"size": 11}},
+            xaxis={"side": "top", "title": None, "tickfont": {"size": 11},
+                   "tickangle": 0 if len(view.classes) <= 5 else -40,
+                   "tickmode": "array", "tickvals": _lits(view.classes),
+                   "ticktext": _lits(short_labels(view.classes, 22))},
             margin={"t": 80, "l": 10, "b": 10})
     return fig
 
@@ -289,7 +303,10 @@ def loops_figure(inner: pd.DataFrame, outer: pd.DataFrame, title: str) -> go.Fig
 
 
 def sweep_figure(summary: pd.DataFrame, title: str, *, height: int = 420) -> go.Figure:
-    """Accuracy and macro-F1 against K, one line per method, 95% intervals as error bars."""
+    """Accuracy and macro-F1 against K, one line per method, 95% intervals as error bars.
+
+    Scores are shares: the axes run from 0 to 100 %, and an interval (wide with 2 seeds) is
+    cut at 0 and 1 rather than drawn past what a score can be."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=[t("fig.accuracy"), t("fig.macro_f1")],
                         horizontal_spacing=0.08)
     order = summary.drop_duplicates("shots").sort_values("order")["shots"].tolist()
@@ -297,10 +314,15 @@ def sweep_figure(summary: pd.DataFrame, title: str, *, height: int = 420) -> go.
         rows = rows.sort_values("order")
         color = method_color(str(method))
         for col, metric in ((1, "accuracy"), (2, "macro_f1")):
-            fig.add_scatter(x=rows["shots"], y=rows[f"{metric}_mean"], mode="lines+markers",
+            mean = rows[f"{metric}_mean"].astype(float)
+            ci = rows[f"{metric}_ci95"].astype(float).fillna(0.0)
+            fig.add_scatter(x=rows["shots"], y=mean, mode="lines+markers",
                             name=_lit(method), legendgroup=_lit(method), showlegend=col == 1,
                             line={"color": color, "width": 2.5}, marker={"size": 8},
-                            error_y={"type": "data", "array": rows[f"{metric}_ci95"],
+                            cliponaxis=False,  # a point at 100 % drawn whole
+                            error_y={"type": "data", "symmetric": False,
+                                     "array": (ci.clip(upper=(1 - mean).clip(lower=0))).tolist(),
+                                     "arrayminus": ci.clip(upper=mean.clip(lower=0)).tolist(),
                                      "thickness": 1.5, "width": 5, "color": color},
                             customdata=rows[["n", f"{metric}_ci95"]].to_numpy(),
                             hovertemplate="K=%{x}: %{y:.1%} ± %{customdata[1]:.1%} (%{"
@@ -308,7 +330,7 @@ def sweep_figure(summary: pd.DataFrame, title: str, *, height: int = 420) -> go.
                             + "</extra>", row=1, col=col)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=order,
                      title_text=t("fig.k_per_class"))
-    fig.update_yaxes(tickformat=".0%")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], autorange=False)
     return _layout(fig, title, height, legend={**BELOW, "y": -0.28}, margin={"t": 80, "b": 70})
 
 
@@ -346,20 +368,40 @@ def new_class_figure(picture: pd.DataFrame, title: str) -> go.Figure:
         fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=_lit(name),
                         showlegend=False, marker={"color": color, "size": 7, "opacity": 0.35},
                         customdata=part["text"].map(_short),
-                        hovertemplate="%{customdata}<extra>" + _lit(name) + "</extra>")
+                        hovertemplate=_lit(name) + "<br>%{customdata}"
+                        "<extra></extra>")
     protos = picture[picture["kind"] == "prototype"]
     fig.add_scatter(x=[None], y=[None], mode="markers", name=t("fig.prototype"),
                     marker={"symbol": "star", "size": 16, "color": MUTED,
                             "line": {"width": 1, "color": INK}})
-    fig.add_scatter(x=protos["x"], y=protos["y"], mode="markers+text", text=_lits(protos["label"]),
+    near = nearest_prototypes(picture)
+    fig.add_scatter(x=protos["x"], y=protos["y"], mode="markers+text",
+                    text=[_lit(short) if c in near else "" for c, short in
+                          zip(protos["label"], short_labels(protos["label"], 24), strict=True)],
+                    hovertext=_lits(protos["label"]),
                     textposition="top center", textfont={"size": 10, "color": MUTED},
-                    name=t("fig.prototype"), hoverinfo="skip", showlegend=False,
+                    name=t("fig.prototype"), hovertemplate="%{hovertext}<extra></extra>",
+                    showlegend=False,
                     marker={"symbol": "star", "size": 16, "line": {"width": 1, "color": INK},
                             "color": [colors[c] for c in protos["label"]]})
     _new_class_marks(fig, picture)
     _layout(fig, title, 520, legend={**BELOW, "y": -0.03}, margin={"t": 50, "b": 10})
     _plain_axes(fig)
     return fig
+
+
+NEIGHBOURS = 3  # old prototypes named on the add-a-class map: the new class's nearest
+
+
+def nearest_prototypes(picture: pd.DataFrame, n: int = NEIGHBOURS) -> set[str]:
+    """The old classes whose prototypes lie nearest the new one on the map: only these are
+    written on it (the others in the hover), so names never pile up."""
+    protos = picture[picture["kind"] == "prototype"]
+    new = picture[picture["kind"] == "new prototype"]
+    if new.empty or protos.empty:
+        return set(protos["label"].astype(str)[:n])
+    d = np.hypot(protos["x"] - new["x"].iloc[0], protos["y"] - new["y"].iloc[0])
+    return set(protos["label"].astype(str).iloc[np.argsort(d.to_numpy())[:n]])
 
 
 def _new_class_marks(fig: go.Figure, picture: pd.DataFrame) -> None:
@@ -380,7 +422,7 @@ def _new_class_marks(fig: go.Figure, picture: pd.DataFrame) -> None:
                             "line": {"width": 2, "color": INK}},
                     hoverinfo="text")
     fig.add_annotation(x=proto["x"].iloc[0], y=proto["y"].iloc[0],
-                       text=_lit(proto["label"].iloc[0]),
+                       text=_lit(short_labels(proto["label"], 34)[0]),
                        showarrow=True, arrowhead=0, ax=-40, ay=-45, bgcolor="white",
                        bordercolor=WRONG, borderwidth=1.5, borderpad=4,
                        font={"size": 13, "color": WRONG})

@@ -27,8 +27,9 @@ from plotly.subplots import make_subplots
 from metacore.messages import catalog, msg, render
 from metacore.methods import registry
 from metacore.reporting import tables
+from metacore.reporting.palette import GREY, class_colours
 from metacore.runs.result import RunResult
-from metacore.text import plotly_literal, plotly_literals
+from metacore.text import plotly_literal, plotly_literals, short_labels
 
 FONT_FAMILY = ("Inter, 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', "
                "sans-serif")
@@ -46,7 +47,8 @@ TEMPLATE = go.layout.Template(
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="white",
         margin={"l": 60, "r": 20, "t": 56, "b": 50},
-        hoverlabel={"font": {"family": FONT_FAMILY}},
+        # namelength -1: a trace's name (a class) is never cut in the hover box
+        hoverlabel={"font": {"family": FONT_FAMILY}, "namelength": -1},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
         xaxis={"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "automargin": True},
         yaxis={"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "automargin": True},
@@ -87,17 +89,43 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
+LABEL_WIDTH = 30  # columns of a class name on a tick or in a legend; the hover has it whole
+
+
+def class_ticks(names: Iterable[Any], width: int = LABEL_WIDTH) -> dict[str, Any]:
+    """An axis setting that writes each category (a class, escaped) shortened with
+    ``short_labels``, every one of them (no skipped ticks): the bars keep the full names, so
+    the hover shows them whole."""
+    full = [str(n) for n in names]
+    return {"tickmode": "array", "tickvals": plotly_literals(full),
+            "ticktext": plotly_literals(short_labels(full, width))}
+
+
+def class_chart_height(n: int) -> int:
+    """Height of a chart with a bar per class: a row per class, thinner past 15."""
+    return max(260, (28 if n <= 15 else 19) * n + 110)
+
+
 def class_distribution(frame: pd.DataFrame, title: str | None = None, *,
                        lang: str = "en") -> go.Figure:
-    """Horizontal bars of examples per class, stacked by split when the file has one."""
+    """Horizontal bars of examples per class, stacked by split when the file has one; its
+    height grows with the number of classes, long names are shortened on the axis and whole
+    in the hover."""
     title = title or label(lang, "examples_per_class")
     counts = tables.class_counts(frame)
     if counts.empty:
         return _empty(title, label(lang, "no_labelled_rows"))
-    order = plotly_literals(counts.groupby("label")["count"].sum().sort_values().index)
-    fig = _figure(title, barmode="stack", height=max(260, 28 * len(order) + 110),
-                  xaxis_title=label(lang, "examples"), yaxis={"categoryorder": "array",
-                                                  "categoryarray": order})
+    raw = list(counts.groupby("label")["count"].sum().sort_values().index)
+    order = plotly_literals(raw)
+    many = len(order) > 15
+    fig = _figure(title, barmode="stack", height=class_chart_height(len(order)),
+                  # many rows: the axis on top (in view as the chart scrolls), no title there
+                  # beside the figure's own
+                  xaxis={"title": None if many else label(lang, "examples"),
+                         "side": "top" if many else "bottom"},
+                  yaxis={"categoryorder": "array", "categoryarray": order,
+                         "tickfont": {"size": 11 if many else 13}, **class_ticks(raw)},
+                  margin={"l": 60, "r": 20, "t": 90 if many else 56, "b": 30})
     for i, (split, part) in enumerate(counts.groupby("split", sort=True)):
         name = (label(lang, f"split_{split}") if f"figure.split_{split}" in catalog()
                 else plotly_literal(split))
@@ -223,40 +251,92 @@ def leaderboard_bars(results: Iterable[RunResult], *, lang: str = "en") -> go.Fi
 
 
 def per_class_bars(result: RunResult, *, lang: str = "en") -> go.Figure:
-    """Precision, recall and F1 per class as grouped bars."""
+    """Precision, recall and F1 per class as grouped horizontal bars, lowest F1 on top.
+
+    Long class names are shortened on the axis (``short_labels``); the hover has the full one.
+    The height grows with the number of classes, so every label stays readable.
+    """
     table = tables.per_class_table(result)
     if table.empty:
         return _empty(label(lang, "per_class_scores"), label(lang, "no_per_class"))
-    fig = _figure(label(lang, "per_class_title"), barmode="group", height=360,
-                  yaxis={"range": [0, 1.05], "tickformat": ".0%",
-                         "title": label(lang, "score")})
+    table = table.sort_values("f1", ascending=True, kind="stable").reset_index(drop=True)
+    n = len(table)
+    row = 34 if n <= 12 else 24
+    ticks = plotly_literals(short_labels(table["class"], 30))
+    full = plotly_literals(table["class"])
+    fig = _figure(label(lang, "per_class_title"), barmode="group",
+                  height=max(320, row * n + 130), bargap=0.25, bargroupgap=0.05,
+                  margin={"l": 20, "r": 20, "t": 84, "b": 56},
+                  xaxis={"range": [0, 1.05], "tickformat": ".0%", "side": "top"},
+                  yaxis={"tickmode": "array", "tickvals": list(range(n)), "ticktext": ticks,
+                         "autorange": "reversed", "tickfont": {"size": 12}},
+                  # under the plot, from the figure's left edge: clear of the title and ticks
+                  legend={"orientation": "h", "xref": "container", "yref": "container",
+                          "x": 0.02, "y": 0.0, "xanchor": "left", "yanchor": "bottom"})
     for metric in ("precision", "recall", "f1"):
         name = label(lang, metric)
-        fig.add_bar(x=plotly_literals(table["class"]), y=table[metric], name=name,
-                    marker_color=METRIC_COLORS[metric],
-                    hovertemplate="%{x}<br>" + name + " %{y:.1%}<extra></extra>")
+        fig.add_bar(y=list(range(n)), x=table[metric], name=name, orientation="h",
+                    marker_color=METRIC_COLORS[metric], customdata=full,
+                    hovertemplate="%{customdata}<br>" + name + " %{x:.1%}<extra></extra>")
     return fig
+
+
+def confusion_cell_px(n_classes: int) -> int:
+    """The height in pixels of one confusion-matrix row for ``n_classes`` classes."""
+    if n_classes <= 12:
+        return 44
+    return max(16, min(34, 1000 // n_classes))
 
 
 def confusion_heatmap(result: RunResult, *, normalize: bool = False,
                       lang: str = "en") -> go.Figure:
-    """Gold class (rows) against predicted class (columns), counts written in the cells."""
-    classes = plotly_literals(result.confusion.get("labels") or [])
+    """Gold class (rows) against predicted class (columns), counts written in the cells.
+
+    Classes are ordered by ``tables.confusion_order`` (a hierarchical clustering of their
+    confusions), so classes mixed up with each other stand together. The axes are positions
+    ``0..n-1`` with the shortened names as tick text; the full names are in the hover of an
+    invisible scatter of one point per cell (trace 1), which is also what a click selects: its
+    point ``x`` is the predicted column and ``y`` the true row, in that order. The height grows
+    with the number of classes (``confusion_cell_px``).
+    """
+    raw = list(result.confusion.get("labels") or [])
     matrix = result.confusion.get("matrix") or []
-    if not classes or not matrix:
+    if not raw or not matrix:
         return _empty(label(lang, "confusion_matrix"), label(lang, "no_confusion"))
-    counts = pd.DataFrame(matrix, index=classes, columns=classes)
-    values = counts.div(counts.sum(axis=1).replace(0, 1), axis=0) if normalize else counts
-    size = max(360, 46 * len(classes) + 160)
-    true, predicted = label(lang, "true"), label(lang, "predicted")
-    fig = _figure(label(lang, "confusion_matrix"), height=size,
-                  xaxis={"title": predicted, "side": "bottom", "tickangle": -35},
-                  yaxis={"title": true, "autorange": "reversed"})
-    fig.add_heatmap(z=values.values, x=classes, y=classes, colorscale="Blues",
-                    text=counts.values, texttemplate="%{text}", showscale=False,
-                    xgap=1, ygap=1,
-                    hovertemplate=f"{true} %{{y}}<br>{predicted} %{{x}}<br>%{{text}} "
-                    f"{label(lang, 'texts')}<extra></extra>")
+    order = tables.confusion_order(matrix)
+    names = [raw[i] for i in order]
+    full = plotly_literals(names)
+    n = len(names)
+    counts = pd.DataFrame(matrix).iloc[order, order].to_numpy()
+    shares = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+    values = shares if normalize else counts
+    cell = confusion_cell_px(n)
+    many = n > 12
+    ticks = plotly_literals(short_labels(names, 26 if n > 30 else 34))
+    text = [[str(v) if (v or not many) else "" for v in row] for row in counts]
+    true, predicted, texts = label(lang, "true"), label(lang, "predicted"), label(lang, "texts")
+    tickfont = {"size": 10 if n > 40 else 11 if many else 13}
+    axis = {"tickmode": "array", "tickvals": list(range(n)), "ticktext": ticks,
+            "showgrid": False, "zeroline": False, "tickfont": tickfont}
+    fig = _figure(label(lang, "confusion_matrix"), height=cell * n + (330 if many else 260),
+                  margin={"l": 20, "r": 20, "t": 56, "b": 20}, hovermode="closest",
+                  clickmode="event+select", dragmode=False, showlegend=False,
+                  xaxis={**axis, "title": predicted, "side": "bottom",
+                         "tickangle": -90 if many else -35, "range": [-0.5, n - 0.5]},
+                  yaxis={**axis, "title": true, "range": [n - 0.5, -0.5]})
+    fig.add_heatmap(z=values, x=list(range(n)), y=list(range(n)), colorscale="Blues",
+                    text=text, texttemplate="%{text}", showscale=False, xgap=1, ygap=1,
+                    textfont={"size": 9 if n > 40 else 11 if many else 13}, hoverinfo="skip")
+    xs = [j for _ in range(n) for j in range(n)]
+    ys = [i for i in range(n) for _ in range(n)]
+    custom = [[full[i], full[j], int(counts[i][j])] for i, j in zip(ys, xs, strict=True)]
+    fig.add_scatter(x=xs, y=ys, mode="markers", customdata=custom,
+                    marker={"symbol": "square", "size": max(8, cell - 4),
+                            "color": "rgba(0,0,0,0)"},
+                    selected={"marker": {"color": "rgba(234,179,8,0.55)"}},
+                    unselected={"marker": {"opacity": 1}},
+                    hovertemplate=f"{true} %{{customdata[0]}}<br>{predicted} "
+                    f"%{{customdata[1]}}<br>%{{customdata[2]}} {texts}<extra></extra>")
     return fig
 
 
@@ -316,8 +396,13 @@ def inner_loop_curve(results: RunResult | Iterable[RunResult], *,
 
 
 def embedding_projection(result: RunResult, *, projection: Mapping[str, Any] | None = None,
-                         method: str = "PCA", lang: str = "en") -> go.Figure:
-    """Test embeddings in 2-D before (frozen backbone) and after adaptation, by class."""
+                         method: str = "PCA", lang: str = "en",
+                         highlight: str | None = None) -> go.Figure:
+    """Test embeddings in 2-D before (frozen backbone) and after adaptation, by class: a
+    colour per class (``palette.class_colours``, distinct for as many classes as there are),
+    short names in the legend and the whole name in the hover. ``highlight`` (a class) draws
+    that class in its colour and every other one grey, for more classes than colours can
+    tell apart."""
     proj = projection or result.extra.get("projection") or {}
     views = [v for v in ("before", "after") if proj.get(v)]
     if not views:
@@ -330,20 +415,37 @@ def embedding_projection(result: RunResult, *, projection: Mapping[str, Any] | N
                       height=460,
                       margin={"t": 80, "b": 30},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0})
-    labels = plotly_literals(proj.get("labels", []))
-    classes = sorted(set(labels))
+    raw = [str(x) for x in proj.get("labels", [])]
+    colours = class_colours(raw)
+    classes = sorted(colours)
+    if highlight not in colours:
+        highlight = None
+    short = dict(zip(classes, short_labels(classes, LABEL_WIDTH), strict=True))
+    if len(classes) > 12:  # a long legend: one column on the right, scrolling
+        fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.02,
+                                  "font": {"size": 11}}, margin={"t": 80, "b": 30, "r": 10})
     texts = _projection_texts(result, proj)
+    # the highlighted class last, so it draws over the grey ones
+    drawn = sorted(classes, key=lambda c: c == highlight)
+    traces, cols = [], []
     for col, view in enumerate(views, start=1):
         coords = pd.DataFrame(proj[view], columns=["x", "y"])
-        coords["label"], coords["text"] = labels[: len(coords)], texts[: len(coords)]
-        for i, cls in enumerate(classes):
-            part = coords[coords["label"] == cls]
-            fig.add_scatter(x=part["x"], y=part["y"], mode="markers", name=cls,
-                            legendgroup=cls, showlegend=col == 1, customdata=part["text"],
-                            marker={"color": PALETTE[i % len(PALETTE)], "size": 7,
-                                    "opacity": 0.8, "line": {"width": 0.5, "color": "white"}},
-                            hovertemplate="%{customdata}<extra>" + cls + "</extra>",
-                            row=1, col=col)
+        coords["label"], coords["text"] = raw[: len(coords)], texts[: len(coords)]
+        groups = dict(tuple(coords.groupby("label", sort=False)))
+        for cls in drawn:
+            part = groups.get(cls, coords.iloc[:0])
+            lit = plotly_literal(cls)
+            faded = highlight is not None and cls != highlight
+            traces.append({  # plain lists and one validation (add_traces): fast for 150
+                "type": "scatter", "x": part["x"].tolist(), "y": part["y"].tolist(),
+                "mode": "markers", "name": plotly_literal(short[cls]), "legendgroup": lit,
+                "showlegend": col == 1, "customdata": part["text"].tolist(),
+                "marker": {"color": GREY if faded else colours[cls],
+                           "size": 6 if faded else 7, "opacity": 0.5 if faded else 0.85,
+                           "line": {"width": 0.5, "color": "white"}},
+                "hovertemplate": lit + "<br>%{customdata}<extra></extra>"})
+            cols.append(col)
+    fig.add_traces(traces, rows=[1] * len(traces), cols=cols)  # at once: 150 classes draw fast
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     return fig

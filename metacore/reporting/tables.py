@@ -130,3 +130,66 @@ def probabilities_table(proba: Sequence[float], labels: Sequence[str]) -> pd.Dat
     """Class probabilities for one text, most probable first (the Playground's answer)."""
     frame = pd.DataFrame({"class": list(labels), "probability": [float(p) for p in proba]})
     return frame.sort_values("probability", ascending=False).reset_index(drop=True)
+
+
+def confusion_order(matrix: Sequence[Sequence[float]]) -> list[int]:
+    """Class indices in the order that puts confused classes side by side.
+
+    A hierarchical clustering (average linkage) of the classes by how often they are mixed up
+    (the off-diagonal count both ways, ``C[i][j] + C[j][i]``): the two groups confused most per
+    pair of classes merge first, joined at the ends that are confused most. Classes without any
+    confusion keep their original order, after the groups. Deterministic: ties go to the lower
+    index.
+    """
+    import numpy as np
+
+    n = len(matrix)
+    if n <= 2:
+        return list(range(n))
+    c = np.asarray(matrix, dtype=float).reshape(n, n)
+    sym = c + c.T
+    np.fill_diagonal(sym, 0.0)
+    groups: dict[int, list[int]] = {i: [i] for i in range(n)}
+    links = sym.copy()  # total confusion between groups (sum linkage, averaged when compared)
+    alive = np.ones(n, dtype=bool)
+    while alive.sum() > 1:
+        ids = np.flatnonzero(alive)
+        sizes = np.array([len(groups[i]) for i in ids], dtype=float)
+        sub = links[np.ix_(ids, ids)] / np.outer(sizes, sizes)
+        np.fill_diagonal(sub, -1.0)
+        flat = int(np.argmax(sub))
+        a, b = divmod(flat, len(ids))
+        if sub[a, b] <= 0:
+            break
+        ga, gb = groups[ids[a]], groups[ids[b]]
+        joins = [(ga, gb), (ga, gb[::-1]), (ga[::-1], gb), (ga[::-1], gb[::-1])]
+        left, right = max(joins, key=lambda p: sym[p[0][-1], p[1][0]])  # first max wins ties
+        keep, drop = ids[min(a, b)], ids[max(a, b)]
+        groups[keep] = left + right
+        links[keep, :] += links[drop, :]
+        links[:, keep] += links[:, drop]
+        alive[drop] = False
+    rest = sorted((groups[i] for i in np.flatnonzero(alive)),
+                  key=lambda g: (len(g) == 1, min(g)))
+    return [i for g in rest for i in g]
+
+
+def confused_pairs(result: RunResult, limit: int = 20) -> pd.DataFrame:
+    """The off-diagonal confusion cells with the most texts, most first.
+
+    Columns: true, predicted, count, share (the cell's share of the true class's test texts).
+    """
+    labels = list(result.confusion.get("labels") or [])
+    matrix = result.confusion.get("matrix") or []
+    rows = []
+    for i, row in enumerate(matrix[: len(labels)]):
+        total = sum(row) or 1
+        for j, count in enumerate(row[: len(labels)]):
+            if i != j and count:
+                rows.append({"true": labels[i], "predicted": labels[j], "count": int(count),
+                             "share": count / total})
+    frame = pd.DataFrame(rows, columns=["true", "predicted", "count", "share"])
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["count", "share"], ascending=False, kind="stable")
+    return frame.head(limit).reset_index(drop=True)
