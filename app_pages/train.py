@@ -36,9 +36,9 @@ else:
     with left:
         train_view.backbone(f)
         train_view.methods(f, sizes)
-    with right:
-        ready = seeds_ok and bool(f.plan.methods)
-        train_view.estimates(f, sizes, texts=frame["text"].head(16).tolist())
+    ready = seeds_ok and bool(f.plan.methods)
+    # under both columns, full width: every column of the table readable
+    train_view.estimates(f, sizes, texts=frame["text"].head(16).tolist())
     label, key = t("train.start"), "train_start"
 
 if st.button(label, type="primary", disabled=not ready, key=key, icon=":material/play_arrow:"):

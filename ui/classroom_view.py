@@ -167,7 +167,7 @@ def data_params(data: dict[str, Any], split_column: bool = True) -> dict[str, st
     split = f"{data['test_size']:g},{data['val_size']:g},{data['seed']},{use}"
     if split != classroom.DEFAULT_SPLIT:
         out["split"] = split
-    return {} if out == {"data": f"sample:{state.DEFAULT_SAMPLE}"} else out
+    return {} if out == {"data": f"sample:{state.default_sample()}"} else out
 
 
 def share_box(data: dict[str, Any], split_column: bool = True) -> None:

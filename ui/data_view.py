@@ -10,7 +10,8 @@ from typing import Any
 import streamlit as st
 
 from metacore.data import Limits, LoadedData, load_dataset, read_table
-from metacore.messages import MessageError
+from metacore.data.readers.columns import norm_name
+from metacore.messages import MessageError, msg
 from metacore.reporting import figures
 from metacore.text import markdown_literal
 from ui import state
@@ -78,7 +79,7 @@ def choose_source(data: dict[str, Any]) -> None:
     if kind == "sample":
         names = sample_names()
         current = data["name"] if data["kind"] == "sample" and data["name"] in names else \
-            state.DEFAULT_SAMPLE
+            state.default_sample()
         name = st.selectbox(t("data.sample"), names, index=names.index(current),
                             key="data_sample", help=t("data.sample_help"))
         _set_file(data, "sample", str(state.SAMPLES / name), name)
@@ -105,8 +106,9 @@ def column_mapping(data: dict[str, Any], loaded: LoadedData) -> bool:
     if len(columns) < 2:
         return False
     with st.expander(t("data.mapping"), expanded=unsure, icon=":material/swap_horiz:"):
-        if unsure:
-            st.caption(t("data.guessed"))
+        if unsure:  # guessed, or not found (nothing preselected then): say which
+            failed = not (loaded.text_column and loaded.label_column)
+            st.caption(t("data.picker.choose") if failed else t("data.guessed"))
         left, right = st.columns(2)
         # Nothing chosen or detected (the file did not load): no preselection, so the page
         # does not quietly load the first two columns; the user picks them.
@@ -171,22 +173,75 @@ def show_findings(findings: list[Any]) -> None:
 def overview(loaded: LoadedData) -> None:
     """Counts, a preview table and the class-distribution chart."""
     frame = loaded.frame
-    a, b, c, d = st.columns(4)
+    a, b, c = st.columns(3)
     a.metric(t("data.examples"), f"{len(frame):,}")
     b.metric(t("data.classes"), frame["label"].nunique())
     c.metric(t("data.smallest"), int(frame["label"].value_counts().min()))
-    d.metric(t("data.format"), f"{loaded.format} · {loaded.encoding}")
-    left, right = st.columns([3, 2], gap="large")
+    st.caption(t("data.fmt.line", format=format_words(loaded)))  # our words, no user text
+    many = frame["label"].nunique() > 8  # a chart of many (long) class names needs the room
+    left, right = st.columns([1, 1] if many else [3, 2], gap="large")
     with left:
         st.markdown(f"**{t('data.preview')}**")
+        # the file's own column names head the preview (a table header is plain text)
+        names = preview_names(loaded)
         st.dataframe(frame.head(200), hide_index=True, height=380, key="data_preview",
                      column_config={
-                         "text": st.column_config.TextColumn(t("data.col_text"), width="large"),
-                         "label": st.column_config.TextColumn(t("data.col_label")),
-                         "split": st.column_config.TextColumn(t("data.col_split"))})
+                         "text": st.column_config.TextColumn(
+                             names["text"], width="medium" if many else "large"),
+                         "label": st.column_config.TextColumn(names["label"]),
+                         "split": st.column_config.TextColumn(names["split"])})
     with right:
-        st.plotly_chart(figures.class_distribution(frame, lang=language()), theme=None,
-                        key="data_chart")
+        chart = figures.class_distribution(frame, lang=language())
+        # many classes: the chart keeps a row per class, in a box that scrolls beside the
+        # preview (its axis on top stays in view), instead of a page-long column
+        box = st.container(height=CHART_BOX) if chart.layout.height > CHART_BOX else st
+        box.plotly_chart(chart, theme=None, key="data_chart")
+
+
+CHART_BOX = 640  # pixels: a taller class chart scrolls in a box this high
+
+
+def preview_names(loaded: LoadedData) -> dict[str, str]:
+    """The file's own names of the text, label and split columns (the frame calls them
+    "text", "label" and "split")."""
+    split = next((c for c in raw_columns(state.dataset()["path"]) if norm_name(c) == "split"),
+                 "")
+    return {"text": loaded.text_column or t("data.col_text"),
+            "label": loaded.label_column or t("data.col_label"),
+            "split": split or t("data.col_split")}
+
+
+_ENCODINGS = {"utf-8": "data.enc.utf8", "utf-8-sig": "data.enc.utf8_bom",
+              "utf-16": "data.enc.utf16"}
+_ENGINE_ENCODINGS = {"gb18030": "gb18030", "cp1252": "cp1252", "latin-1": "latin1"}
+
+
+def format_words(loaded: LoadedData) -> str:
+    """The file's format in words, "CSV, separated by commas, UTF-8" or "Excel workbook
+    (.xlsx)": never the reader's codes ("binary" is not an encoding a person chose)."""
+    ext = Path(loaded.source).suffix.lower()
+    if loaded.format == "csv":
+        separator = next((f.params.get("separator") for f in loaded.findings
+                          if f.code == "delimiter_detected"), None)
+        if separator is None and ext == ".csv":
+            separator = msg("term.separator.commas")
+        kind = t("data.fmt.csv_sep", separator=say(separator, markdown=False)) \
+            if separator is not None else t("data.fmt.csv")
+    elif loaded.format == "tsv":
+        kind = t("data.fmt.tsv")
+    elif loaded.format == "xlsx":
+        kind = t("data.fmt.xlsx", ext=ext if ext in (".xlsx", ".xlsm") else ".xlsx")
+    elif loaded.format in ("jsonl", "text-tab-label"):
+        kind = t(f"data.fmt.{loaded.format.replace('-', '_')}")
+    else:
+        kind = t("data.fmt.unknown")
+    encoding = loaded.encoding.lower()
+    if encoding in _ENCODINGS:
+        return t("data.fmt.with_encoding", kind=kind, encoding=t(_ENCODINGS[encoding]))
+    if encoding in _ENGINE_ENCODINGS:
+        words = say(msg(f"term.encoding.{_ENGINE_ENCODINGS[encoding]}"), markdown=False)
+        return t("data.fmt.with_encoding", kind=kind, encoding=words)
+    return kind  # a workbook has no text encoding ("binary" is the reader's word for it)
 
 
 def split_settings(data: dict[str, Any], loaded: LoadedData) -> None:

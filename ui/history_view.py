@@ -184,7 +184,7 @@ def exports(run_id: str, status: str) -> None:
                             icon=":material/download:", disabled=directory is None,
                             on_click="ignore", help=t("history.model_zip_help"))
     st.markdown(t("history.reproduce"))
-    st.code(export.reproduce_command(res), language="bash")
+    st.code(export.export_command(res, language()), language="bash")
 
 
 def share_link(run_id: str, runs: list[Any]) -> None:

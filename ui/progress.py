@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
@@ -12,6 +13,8 @@ from ui import state
 from ui.i18n import language, say, t
 
 ACTIVE = ("queued", "running")
+ETA_AFTER = 3  # steps done before the time left is guessed (the first ones include warm-up)
+clock = time.time  # the live cards' clock (a test puts a fixed one here)
 COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
           "failed": "red", "interrupted": "red"}
 
@@ -79,14 +82,36 @@ def _card(job: Any, *, live: bool) -> None:
     elif job.state == "running" and job.total_steps:
         done = len(job.steps)
         key = "progress.episode_of" if _episodic(job) else "progress.step_of"
+        elapsed = clock() - job.started if job.started else None
         st.progress(min(1.0, done / job.total_steps),
-                    text=t(key, done=done, total=job.total_steps))
+                    text=step_text(key, done, job.total_steps, elapsed))
     if job.error:
         st.error(say(job.error_message or job.error), icon=":material/error:")
     if job.steps or job.evals:
         fig = figures.live_loss(job.steps, job.evals, method=job.method, lang=language(),
                                 total_steps=job.total_steps or None)
         st.plotly_chart(fig, theme=None, key=f"live_{job.run_id}_{live}")
+
+
+def step_text(key: str, done: int, total: int, elapsed: float | None) -> str:
+    """``step 15 of 30 · 0:42 elapsed · about 0:40 left``: the time since the run started and,
+    once ``ETA_AFTER`` steps are done, what is left at the pace so far (elapsed / done per
+    step). ``key`` is ``progress.step_of`` or ``progress.episode_of``."""
+    text = t(key, done=done, total=total)
+    if elapsed is None or elapsed < 0:
+        return text
+    text += " · " + t("progress.elapsed", time=clock_text(elapsed))
+    if ETA_AFTER <= done < total:
+        text += " · " + t("progress.left", time=clock_text(elapsed / done * (total - done)))
+    return text
+
+
+def clock_text(seconds: float) -> str:
+    """``0:42``, ``12:05``, ``1:02:09``: minutes and seconds, hours once there are any."""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _episodic(job: Any) -> bool:

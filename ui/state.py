@@ -23,6 +23,8 @@ DATASET = "dataset"  # the chosen data file and split settings (plain dict)
 COMPARISON = "comparison"  # run ids of the comparison started on Train & compare
 RESULTS = "results_ids"  # run ids shown on the Results page
 DEFAULT_SAMPLE = "support_intents_en.csv"
+# The sample a session starts on, by the interface language (``?lang=zh``: the Chinese one).
+DEFAULT_SAMPLES = {"en": DEFAULT_SAMPLE, "zh": "support_intents_zh.csv"}
 # The chosen data lives in the URL, so a reload (a new session) keeps it:
 # data=sample:<name> | upload:<hash>/<name>, text, label, test=<hash>/<name>, and
 # split=<test share>,<validation share>,<seed>,<use the split column 1|0>.
@@ -181,12 +183,21 @@ def _latest_group() -> str | None:
     return jobs[-1].group if jobs and jobs[-1].group else None
 
 
+def default_sample() -> str:
+    """The intents sample in the interface language, for a session that has chosen none."""
+    from ui.i18n import language
+
+    name = DEFAULT_SAMPLES.get(language(), DEFAULT_SAMPLE)
+    return name if (SAMPLES / name).is_file() else DEFAULT_SAMPLE
+
+
 def dataset() -> dict[str, Any]:
-    """The chosen data and split settings: from the URL after a reload, else the English
-    intents sample until one is chosen."""
+    """The chosen data and split settings: from the URL after a reload, else the intents
+    sample in the interface language (``default_sample``) until one is chosen."""
     if DATASET not in st.session_state:
+        sample = default_sample()
         data = {
-            "kind": "sample", "path": str(SAMPLES / DEFAULT_SAMPLE), "name": DEFAULT_SAMPLE,
+            "kind": "sample", "path": str(SAMPLES / sample), "name": sample,
             "text_col": None, "label_col": None, "test_path": None, "test_name": None,
             "test_size": 0.2, "val_size": 0.1, "seed": 0, "use_split_column": True,
         }

@@ -11,6 +11,7 @@ a value. A classroom link (``ui.classroom_view.mode()``) can make a widget read-
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -105,12 +106,17 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
     mode = classroom_view.mode()
     names = [s.name for s in registry.available()]
     current = f.plan.methods
+    key = lkey(f"{_prefix(f)}methods")
+    # Chosen methods' chips wrap onto as many rows as they need (wrap=True) and the picker
+    # grows with them: its own height cap (about five rows) would scroll the last chips of ten
+    # methods out of sight. The style applies to this one widget (its key's class) only.
+    st.html(f"<style>.st-key-{html.escape(key)} div {{max-height: none !important;}}</style>")
     chosen = st.multiselect(t("train.methods.label"), names,
                             default=[m for m in current if m in names],
-                            key=lkey(f"{_prefix(f)}methods"), format_func=method_label,
+                            key=key, format_func=method_label,
                             help=t("train.methods.help" if f.protocol == "adapt"
                                    else "episodic.methods_help"),
-                            disabled=mode.locks("methods"))
+                            disabled=mode.locks("methods"), wrap=True)  # every chip in sight
     f.update(methods={m: dict(current.get(m, {})) for m in chosen})
     for name in chosen:
         if mode.hides("settings"):
@@ -291,7 +297,9 @@ def estimates(f: Form, sizes: DataSizes, *, texts: Sequence[str] = ()) -> None:
              t("train.est.time"): estimate.human_seconds(e.seconds),
              t("train.est.memory"): f"~{e.memory_mb:,.0f} MB" if e.memory_mb else "?",
              t("train.est.note"): e.note} for e in found]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_estimates")
+    long_note = any(len(e.note) > NOTE_ONE_LINE for e in found)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_estimates",
+                 column_config=estimate_columns(), row_height=ROW_WRAPPED if long_note else None)
     seeds = len(plan.seeds)
     st.caption(t("train.est.caption", texts=sizes.n_train, seeds=seeds,
                  device=state.device_label()))
@@ -299,6 +307,21 @@ def estimates(f: Form, sizes: DataSizes, *, texts: Sequence[str] = ()) -> None:
         total = sum(e.seconds for e in found) * seeds
         st.caption(t("train.est.total", runs=len(found) * seeds,
                      time=estimate.human_seconds(total)))
+
+
+# Pixels per column of the estimate table: the longest method name (nearest-centroid) and
+# every header in English and Chinese fit whole; the note takes the rest of the width.
+ESTIMATE_WIDTHS = {"method": 150, "trainable": 150, "time": 110, "memory": 100, "note": None}
+NOTE_ONE_LINE = 48  # characters of a note that fit the note column on one line
+ROW_WRAPPED = 70  # px: above 4 rem the table wraps a cell's text over two or three lines
+
+
+def estimate_columns() -> dict[str, Any]:
+    """The estimate table's columns, by their header in the interface language: each wide
+    enough for its header and its longest value, with a help text."""
+    return {t(f"train.est.{name}"): st.column_config.TextColumn(
+        width=width or "large", help=t(f"train.est.{name}_help"))
+        for name, width in ESTIMATE_WIDTHS.items()}
 
 
 def seeds_label(f: Form) -> str:

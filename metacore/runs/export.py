@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
+import shlex
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from metacore.messages import msg
 from metacore.runs.result import RunResult
 
 # A spreadsheet treats a cell starting with one of these as a formula (tab and CR too, since
@@ -135,8 +138,8 @@ def _details_html(result: RunResult) -> str:
     items["Metrics"] = metrics
     rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
                    for k, v in items.items() if v)
-    command = html.escape(reproduce_command(result))
-    return f"<dl>{rows}</dl>\n<p>Reproduce with: <code>{command}</code></p>"
+    command = html.escape(export_command(result))
+    return f"<dl>{rows}</dl>\n<p>Reproduce with:</p>\n<pre><code>{command}</code></pre>"
 
 
 def model_zip(model_dir: str | Path) -> bytes:
@@ -168,16 +171,88 @@ def reproduce_command(result: RunResult) -> str:
     return to_command(plan) if plan is not None else ""
 
 
+# An upload kept by the app: METACORE_HOME/uploads/<12 hex digits of its SHA-1>/<name>.
+_UPLOAD = re.compile(r"[0-9a-f]{12}")
+# The samples that ship with metacore (the app's "sample" data).
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def export_command(result: RunResult, lang: str = "en") -> str:
+    """The command to give someone who repeats this run elsewhere: ``reproduce_command`` with
+    ``--out runs/<run id>`` when it has none (so it writes result.json), a file the app keeps
+    in its upload folder as ``./<name>`` and a bundled sample as ``sample_data/<name>`` (the
+    server's folders mean nothing on another machine), and ``#`` comment lines before it, in
+    ``lang``, saying where that data must be and whether this run was stopped before the end
+    (the command runs it in full). Empty when no command was recorded."""
+    command = reproduce_command(result)
+    if not command:
+        return ""
+    try:
+        argv = shlex.split(command)
+    except ValueError:  # not a command line this module wrote: give it as recorded
+        return command
+    notes = []
+    for flag in ("--data", "--test"):
+        at = _flag_at(argv, flag)
+        if at is None:
+            continue
+        path = Path(argv[at])
+        if _is_upload(argv[at]):
+            argv[at] = f"./{path.name}"
+            notes.append(msg("export.data_next_to", name=_one_line(path.name),
+                             upload=_one_line(f"uploads/{path.parent.name}/{path.name}")))
+        elif path.is_absolute() and path.parent == SAMPLES:
+            argv[at] = f"sample_data/{path.name}"
+            notes.append(msg("export.data_sample", name=_one_line(argv[at])))
+    if _flag_at(argv, "--out") is None and result.run_id:
+        argv += ["--out", f"runs/{result.run_id}"]
+    if result.status == "stopped":
+        notes.append(_stopped_note(result))
+    return "\n".join([*(f"# {note.text(lang)}" for note in notes), shlex.join(argv)])
+
+
+def _flag_at(argv: list[str], flag: str) -> int | None:
+    """The index of ``flag``'s value in ``argv`` (``--flag value`` or ``--flag=value`` split)."""
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return i + 1
+        if arg.startswith(flag + "="):
+            argv[i:i + 1] = [flag, arg[len(flag) + 1:]]
+            return i + 1
+    return None
+
+
+def _one_line(text: str) -> str:
+    """``text`` without line breaks or other control characters: a file name with a newline
+    must not end the comment line and start a command of its own."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _is_upload(path: str) -> bool:
+    p = Path(path)
+    return p.parent.parent.name == "uploads" and bool(_UPLOAD.fullmatch(p.parent.name))
+
+
+def _stopped_note(result: RunResult) -> Any:
+    steps = (result.history.get("steps") or []) if isinstance(result.history, dict) else []
+    done = max((int(s.get("step", 0) or 0) for s in steps if isinstance(s, dict)),
+               default=len(steps))
+    total = result.extra.get("total_steps") if isinstance(result.extra, dict) else None
+    if isinstance(total, int) and total >= done and total > 0:
+        return msg("export.stopped_at", step=done, total=total)
+    return msg("export.stopped_at_step", step=done)
+
+
 def bundle_zip(result: RunResult, model_dir: Path | None) -> bytes:
     """Everything above in one zip; the model only when ``model_dir`` holds one."""
     notes = [f"metacore run {result.run_id}", "", "Reproduce with:",
-             reproduce_command(result) or "(not recorded)"]
+             export_command(result) or "(not recorded)"]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("result.json", result_json(result))
         archive.writestr("per_class.csv", per_class_csv(result))
         archive.writestr("predictions.csv", predictions_csv(result))
-        archive.writestr("command.txt", reproduce_command(result) + "\n")
+        archive.writestr("command.txt", export_command(result) + "\n")
         try:
             archive.writestr("figures.html", figures_html(result))
         except Exception as exc:  # noqa: BLE001 - the rest of the bundle is still worth having

@@ -74,6 +74,7 @@ class RunContext:
         if isinstance(event, StepEnded):
             self.steps.append({"step": event.step, "epoch": event.epoch, "loss": event.loss,
                                **event.metrics})
+            self.extras["total_steps"] = event.total_steps  # "stopped at step N of M"
         elif isinstance(event, Evaluated):
             self.evals.append({"step": event.step, "epoch": event.epoch, **event.metrics})
         self.bus.emit(event)

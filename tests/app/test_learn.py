@@ -165,6 +165,8 @@ def test_sweep_waits_its_turn_in_the_shared_queue(at, home) -> None:
             "nearest-centroid"], "sweep_shots": [1, 2], "sweep_seeds": 1}
         for key, value in settings.items():  # set here: the widgets' labels are Chinese
             other.session_state[key] = value
+        # the same data too (in Chinese a session starts on the Chinese sample)
+        other.query_params["data"] = "sample:support_intents_en.csv"
         _open(other, "sweep")
         assert any("你前面还有 2 个任务" in i.value for i in other.info)
         assert other.button(key="sweep_run").disabled

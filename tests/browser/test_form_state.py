@@ -70,6 +70,31 @@ def choose(page, server: str, methods: list[str]) -> None:
     type_number(page, "train_shots", "4")
 
 
+# Draws each character into a canvas in the page's own font and compares the pixels: a
+# character no installed font has is drawn as the same box (tofu) as U+10FFFF, which no font
+# has, and as every other missing character. "missing" when any is.
+GLYPHS = """([chars, selector]) => {
+  const family = getComputedStyle(document.querySelector(selector)).fontFamily;
+  const ctx = Object.assign(document.createElement('canvas'), {width: 48, height: 48})
+    .getContext('2d', {willReadFrequently: true});
+  const draw = (ch) => {
+    ctx.clearRect(0, 0, 48, 48);
+    ctx.font = `32px ${family}`;
+    ctx.textBaseline = 'top';
+    ctx.fillText(ch, 4, 4);
+    return ctx.getImageData(0, 0, 48, 48).data.join(',');
+  };
+  const tofu = draw(String.fromCodePoint(0x10FFFF));
+  const drawn = chars.map(draw);
+  return drawn.some(d => d === tofu) || new Set(drawn).size < drawn.length ? 'missing' : 'drawn';
+}"""
+
+
+def glyphs(page, chars: str, selector: str = "h1") -> str:
+    """Whether the page's font draws ``chars`` ("drawn") or shows boxes ("missing")."""
+    return page.evaluate(GLYPHS, [sorted(set(chars)), selector])
+
+
 def test_language_switches_on_every_page_keep_every_choice(server) -> None:
     with browser_page() as page:
         choose(page, server, ["tfidf-logreg", "nearest-centroid"])
@@ -84,6 +109,11 @@ def test_language_switches_on_every_page_keep_every_choice(server) -> None:
         go(page, "train")
         assert form_state(page) == before
         language(page, "中文")
+        # Chinese is drawn, not boxes (a CJK font is installed: scripts/test.sh), and the check
+        # does tell: characters that no font has are "missing"
+        title = page.locator("h1").first.inner_text()
+        assert title == "训练与比较" and glyphs(page, title) == "drawn", title
+        assert glyphs(page, "\u0378\u0379") == "missing"  # unassigned code points
         methods, shots, seeds = form_state(page, "__zh")
         assert "tfidf-logreg" in methods and "nearest-centroid" in methods
         assert (shots, seeds) == ("4", "0, 2")

@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import shlex
 import zipfile
 from pathlib import Path
 
@@ -99,7 +100,9 @@ def test_bundle_zip(tmp_path: Path) -> None:
         names = set(archive.namelist())
         assert {"result.json", "per_class.csv", "predictions.csv", "command.txt", "README.txt",
                 "model/config.json", "model/sub/weights.bin"} <= names
-        assert archive.read("command.txt").decode().strip() == make_result().command
+        # the recorded command, with the folder it writes its result.json to
+        assert archive.read("command.txt").decode().strip() == \
+            make_result().command + " --out runs/r1"
     with zipfile.ZipFile(io.BytesIO(export.bundle_zip(make_result(), None))) as archive:
         assert not any(name.startswith("model/") for name in archive.namelist())
 
@@ -130,3 +133,91 @@ def test_figures_html_follows_the_language_it_is_given() -> None:
     assert titles and all(re.search(r"[\u4e00-\u9fff]", t) for t in filter(None, titles))
     for title in filter(None, titles):
         assert f"<h2>{html.escape(title)}</h2>" in page
+
+
+def _app_run(tmp_path: Path, status: str = "completed", **fields) -> RunResult:
+    """A result the app recorded: data and test file in its upload folder, no --out."""
+    uploads = tmp_path / "home" / "uploads"
+    command = (f"metacore run --data {uploads}/0123456789ab/bank_15.csv --method protonet "
+               f"--backbone minilm --shots 8 --seed 0 --test {uploads}/abcdef012345/held_out.csv")
+    return RunResult(run_id="20260101-120000-abc123", method="protonet", backbone="minilm",
+                     protocol="adapt", status=status, command=command, **fields)
+
+
+def test_exported_command_writes_a_result_and_says_where_the_data_goes(tmp_path) -> None:
+    from metacore.plan.command import from_command
+
+    result = _app_run(tmp_path)
+    text = export.export_command(result)
+    *comments, command = text.splitlines()
+    assert comments == [
+        "# data: put bank_15.csv next to this command (on the server it was "
+        "uploads/0123456789ab/bank_15.csv in the run store)",
+        "# data: put held_out.csv next to this command (on the server it was "
+        "uploads/abcdef012345/held_out.csv in the run store)"]
+    assert str(tmp_path) not in text  # nothing of the server's folders
+    argv = shlex.split(command)
+    assert argv[argv.index("--data") + 1] == "./bank_15.csv"
+    assert argv[argv.index("--test") + 1] == "./held_out.csv"
+    assert argv[-2:] == ["--out", "runs/20260101-120000-abc123"]  # it writes result.json
+    plan = from_command(command)  # the command line still runs as it is
+    assert (plan.data.path, plan.out, plan.methods) == ("./bank_15.csv",
+                                                        "runs/20260101-120000-abc123",
+                                                        {"protonet": {}})
+    assert "# this run was stopped" not in text
+    # a command that has its own --out (a CLI run) and a file of its own keeps them
+    result.command = "metacore run --data my.csv --method protonet --out results/a"
+    assert export.export_command(result) == result.command
+
+
+def test_a_stopped_run_says_so_in_its_command(tmp_path) -> None:
+    steps = [{"step": i, "epoch": 0, "loss": 1.0} for i in range(1, 16)]
+    result = _app_run(tmp_path, "stopped", history={"steps": steps, "evals": []},
+                      extra={"total_steps": 30})
+    lines = export.export_command(result).splitlines()
+    assert lines[-2] == "# this run was stopped at step 15 of 30; the command runs it in full"
+    assert export.export_command(result, "zh").splitlines()[-2] == \
+        "# 此运行在第 15 步（共 30 步）时被停止；此命令会完整运行"
+    result.extra = {}  # recorded before the total was kept
+    assert export.export_command(result).splitlines()[-2] == \
+        "# this run was stopped at step 15; the command runs it in full"
+    completed = _app_run(tmp_path)
+    assert export.export_command(result).splitlines()[-1] == \
+        export.export_command(completed).splitlines()[-1]  # the same command: it runs in full
+
+
+def test_exported_command_in_chinese_and_with_a_hostile_file_name(tmp_path) -> None:
+    result = _app_run(tmp_path)
+    assert export.export_command(result, "zh").splitlines()[0] == (
+        "# 数据：把 bank_15.csv 放在运行此命令的文件夹里（在服务器上它是运行存储中的 "
+        "uploads/0123456789ab/bank_15.csv）")
+    result.command = ("metacore run --data "
+                      f"'{tmp_path}/home/uploads/0123456789ab/a\nrm -rf ~ #.csv' --method protonet")
+    comment, command = export.export_command(result).split("\n", 1)
+    # the comment stays one line; the command keeps the name whole, quoted: no second command
+    assert comment.startswith("# data: put a?rm -rf ~ #.csv next to")
+    argv = shlex.split(command)
+    assert argv[:4] == ["metacore", "run", "--data", "./a\nrm -rf ~ #.csv"]
+
+
+def test_sample_data_is_named_in_the_checkout(tmp_path) -> None:
+    sample = export.SAMPLES / "support_intents_en.csv"
+    assert sample.is_file()
+    result = _app_run(tmp_path)
+    result.command = f"metacore run --data {sample} --method protonet"
+    assert export.export_command(result).splitlines() == [
+        "# data: sample_data/support_intents_en.csv ships with metacore; run this in the "
+        "metacore folder",
+        "metacore run --data sample_data/support_intents_en.csv --method protonet "
+        "--out runs/20260101-120000-abc123"]
+
+
+def test_bundle_and_report_carry_the_exported_command(tmp_path) -> None:
+    result = _app_run(tmp_path)
+    with zipfile.ZipFile(io.BytesIO(export.bundle_zip(result, None))) as archive:
+        command = archive.read("command.txt").decode("utf-8")
+        readme = archive.read("README.txt").decode("utf-8")
+    assert command == export.export_command(result) + "\n"
+    assert "--out runs/" in command and str(tmp_path) not in command + readme
+    page = export.figures_html(result).decode("utf-8")
+    assert html.escape("--data ./bank_15.csv") in page and str(tmp_path) not in page

@@ -174,8 +174,9 @@ def _column_problems(
     """Errors for missing columns and a warning when columns were guessed."""
     if text is None:
         return [error("no_text_column", columns=_shown_columns(frame))]
-    if label is None:
-        return [error("no_label_column", columns=_shown_columns(frame))]
+    if label is None:  # a file of one column has no other column to choose: say what to add
+        wording = "one" if len(frame.columns) == 1 else ""
+        return [error("no_label_column", wording, columns=_shown_columns(frame))]
     if text == label:
         return [error("same_column", column=text)]
     if not confident:
