@@ -24,7 +24,8 @@ if not loaded.ok:
 st.markdown(t("train.data_line", name=markdown_literal(data["name"]),
               texts=f"{len(loaded.frame):,}", classes=loaded.frame["label"].nunique()))
 classroom_view.preset_picker(data, len(loaded.frame))
-if train_view.protocol(f) == "episodic":
+episodic = train_view.protocol(f) == "episodic"  # draws the protocol switch
+if episodic:
     ready = episodic_view.form(f, loaded)
     label, key = t("train.start_episodic"), "ep_start"
 else:
@@ -37,8 +38,6 @@ else:
         train_view.backbone(f)
         train_view.methods(f, sizes)
     ready = seeds_ok and bool(f.plan.methods)
-    # under both columns, full width: every column of the table readable
-    train_view.estimates(f, sizes, texts=frame["text"].head(16).tolist())
     label, key = t("train.start"), "train_start"
 
 if st.button(label, type="primary", disabled=not ready, key=key, icon=":material/play_arrow:"):
@@ -52,5 +51,9 @@ if st.button(label, type="primary", disabled=not ready, key=key, icon=":material
     except ValueError as exc:
         st.error(say(exc), icon=":material/error:")
 
+if not episodic:
+    # below the button, full width: every column of the table readable, and the button does
+    # not move when the estimates arrive (a click during that shift was lost)
+    train_view.estimates(f, sizes, texts=frame["text"].head(16).tolist())
 classroom_view.share_box(data, split_column="split" in loaded.frame.columns)
 progress.show(state.comparison())

@@ -39,8 +39,12 @@ def browser_page(width: int = 1400, height: int = 1000) -> Iterator[object]:
 def settle(page, timeout: int = MS) -> None:
     """Wait until Streamlit has finished running the script, and check for tracebacks."""
     page.wait_for_timeout(400)
+    # The running indicator can lag a script that has just started, so also wait until no
+    # element is stale (kept from the previous run while the new one has not drawn it yet):
+    # a click on a stale button can be lost, as a person's would be.
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
     page.wait_for_timeout(300)
     assert page.locator('[data-testid="stException"]').count() == 0
 
