@@ -59,6 +59,15 @@ def shot(page, name: str, height: int = 1400, full: bool = False) -> Path:
     return path
 
 
+def upload_file(page, path) -> None:
+    """Upload ``path`` on the Data page (open on the page) and wait until it is read."""
+    page.get_by_text("Upload a file").click()
+    settle(page)
+    page.locator(".st-key-data_upload input[type=file]").set_input_files(str(path))
+    page.get_by_text("Examples", exact=True).first.wait_for()
+    settle(page)
+
+
 def nav(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
     settle(page)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.server import ROOT, app_server
-from tests.browser.support import CHROMIUM, browser_page, nav, pick, settle, shot
+from tests.browser.support import CHROMIUM, browser_page, nav, pick, settle, shot, upload_file
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
@@ -37,11 +37,7 @@ def test_upload_compare_predict_history(page, server, tmp_path) -> None:
     shutil.copy(ROOT / "sample_data" / "support_intents_en.csv", upload)
     page.goto(server)
     settle(page)
-    page.get_by_text("Upload a file").click()
-    settle(page)
-    page.locator(".st-key-data_upload input[type=file]").set_input_files(str(upload))
-    page.get_by_text("Examples per class").wait_for()
-    settle(page)
+    upload_file(page, upload)
     shot(page, "data.png", 1250)
 
     nav(page, "Train & compare")

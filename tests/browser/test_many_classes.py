@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.server import app_server
-from tests.browser.support import CHROMIUM, browser_page, nav, pick, settle, shot
+from tests.browser.support import CHROMIUM, browser_page, nav, pick, settle, shot, upload_file
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
@@ -67,11 +67,7 @@ def test_results_at_77_classes(server, tmp_path) -> None:
     with browser_page() as page:
         page.goto(server)
         settle(page)
-        page.get_by_text("Upload a file").click()
-        settle(page)
-        page.locator(".st-key-data_upload input[type=file]").set_input_files(str(upload))
-        page.get_by_text("Examples per class").wait_for()
-        settle(page)
+        upload_file(page, upload)
         nav(page, "Train & compare")
         pick(page, "train_methods", ["tfidf-logreg"])
         page.get_by_role("button", name="Start comparison").click()

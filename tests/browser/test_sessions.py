@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.browser.server import ROOT, app_server
-from tests.browser.support import ARGS, CHROMIUM, nav, pick, select, settle, type_number
+from tests.browser.support import (
+    ARGS,
+    CHROMIUM,
+    nav,
+    pick,
+    select,
+    settle,
+    type_number,
+    upload_file,
+)
 
 MS = 120_000
 
@@ -54,14 +63,6 @@ def _session(browser, server: str):
     return context, page
 
 
-def _upload(page, path: Path) -> None:
-    page.get_by_text("Upload a file").click()
-    settle(page)
-    page.locator(".st-key-data_upload input[type=file]").set_input_files(str(path))
-    page.get_by_text("Examples", exact=True).first.wait_for()
-    settle(page)
-
-
 def _start_long_finetune(page) -> None:
     """Full fine-tuning of the tiny model for 1000 epochs without early stopping."""
     select(page, "train_backbone", "Tiny random model (smoke test)")
@@ -85,8 +86,8 @@ def test_two_sessions_are_isolated_and_share_one_queue(browser, server, tmp_path
     ctx_a, ana = _session(browser, server)
     ctx_b, bo = _session(browser, server)
     try:
-        _upload(ana, mine)
-        _upload(bo, theirs)
+        upload_file(ana, mine)
+        upload_file(bo, theirs)
         assert "bo_intents.csv" not in ana.inner_text("body")
         assert "ana_intents.csv" not in bo.inner_text("body")
 
@@ -191,7 +192,7 @@ def test_hostile_text_shows_literally_and_never_runs(browser, server, home, tmp_
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        _upload(page, hostile)
+        upload_file(page, hostile)
         body = _text(page)
         assert "<i>solo</i>" in body  # the finding about the tiny class, literally
         assert f"{MD_LINK} text" in body  # the guessed column's name, in a finding
