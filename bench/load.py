@@ -110,13 +110,8 @@ async def _session(browser, url: str, method: str, session: Session, folder: Pat
     try:
         upload = folder / f"session_{session.index:02d}.csv"
         shutil.copy(SAMPLE, upload)
-        await page.goto(url)
-        await _settle(page)
         step = "upload"
-        await page.get_by_text("Upload a file").click()
-        await _settle(page)
-        await page.locator(".st-key-data_upload input[type=file]").set_input_files(str(upload))
-        await page.get_by_text("Examples", exact=True).first.wait_for()
+        await _upload(page, url, upload)
         session.uploaded_s = time.perf_counter() - t0
         session.owner = next((c["value"] for c in await context.cookies()
                               if c["name"] == "metacore_owner"), "")  # never in the URL
@@ -137,6 +132,16 @@ async def _session(browser, url: str, method: str, session: Session, folder: Pat
             await page.screenshot(path=str(RESULTS / f"load-failed-session-{session.index}.png"))
     finally:
         await context.close()
+
+
+async def _upload(page, url: str, path: Path) -> None:
+    """Open the app and upload ``path`` on the Data page, as a participant does."""
+    await page.goto(url)
+    await _settle(page)
+    await page.get_by_text("Upload a file").click()
+    await _settle(page)
+    await page.locator(".st-key-data_upload input[type=file]").set_input_files(str(path))
+    await page.get_by_text("Examples", exact=True).first.wait_for()
 
 
 async def _go_to_train(page) -> None:
@@ -217,17 +222,29 @@ async def _drive(url: str, sessions: list[Session], method: str, folder: Path,
 
 
 async def _warm_up(url: str, folder: Path) -> None:
-    """One visit to Data and Train & compare, as the operator's own check after starting the
-    server: the first visit imports the libraries and loads the default model."""
+    """The operator's own check after starting the server: upload the sample on Data, open
+    Train & compare and wait for its estimates. The first visit imports the libraries, loads
+    the default model and measures its speed (the estimate table). A warm-up that left before
+    the table was drawn left the model to load under the test's load, holding the GIL for
+    seconds (health answers past 1 s)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=_niced_chromium(folder), args=ARGS)
-        page = await browser.new_page()
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
         page.set_default_timeout(240_000)
-        await page.goto(url)
+        upload = folder / "operator_check.csv"
+        shutil.copy(SAMPLE, upload)
+        try:
+            await _upload(page, url, upload)
+            await _go_to_train(page)
+        except Exception:
+            await page.screenshot(path=str(RESULTS / "load-failed-warm-up.png"))
+            raise
+        # the estimate table is drawn last: by then the model is loaded and its speed measured
+        await page.get_by_text("Rough estimates for").wait_for(timeout=240_000)
         await _settle(page)
-        await _go_to_train(page)
         await browser.close()
 
 
