@@ -94,6 +94,7 @@ def check_before_work(plan, runs, out: Path | None) -> None:
     from metacore.methods import registry
 
     for one in runs:
+        registry.require_installed(one.method)
         registry.create(one.method, plan.method_settings(one))
     if out is None:
         return
@@ -232,13 +233,20 @@ def cmd_methods(args: argparse.Namespace) -> int:
 
     specs = registry.available()
     if args.json:
-        rows = [{**s.to_dict(), "settings": [vars(f) for f in s.config_cls.fields()]}
-                for s in specs]
+        from metacore.methods.recommend import RECOMMENDED
+
+        rows = [{**s.to_dict(), "recommended": s.name == RECOMMENDED,
+                 "settings": [vars(f) for f in s.config_cls.fields()]} for s in specs]
         print(json.dumps(rows, indent=2, default=str))
         return EXIT_OK
+    from metacore.methods.recommend import RECOMMENDED
+
     width = max(len(s.name) for s in specs)
     for s in specs:
-        print(f"{s.name:<{width}}  [{s.family}] {s.description}")
+        notes = "".join([" (recommended)" if s.name == RECOMMENDED else "",
+                         "" if s.installed else
+                         f" (not installed: pip install 'metacore[{s.requires}]')"])
+        print(f"{s.name:<{width}}  [{s.family}]{notes} {s.description}")
         if args.verbose:
             for f in s.config_cls.fields():
                 print(f"    {f.name}={f.default!r}: {f.help}")

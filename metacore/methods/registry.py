@@ -26,11 +26,22 @@ class MethodSpec:
     uses_backbone: bool
     episodic: bool  # meta-trains on episodes
     colour: str  # its line and bar colour in every figure (#rrggbb)
+    requires: str = ""  # an optional package it needs (an extra of pyproject.toml)
+
+    @property
+    def installed(self) -> bool:
+        """Whether what it needs is installed (methods without an optional package: always)."""
+        if not self.requires:
+            return True
+        import importlib.util
+
+        return importlib.util.find_spec(self.requires) is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "family": self.family,
                 "uses_backbone": self.uses_backbone, "episodic": self.episodic,
-                "colour": self.colour}
+                "colour": self.colour, "requires": self.requires,
+                "installed": self.installed}
 
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -45,6 +56,7 @@ def register(
     uses_backbone: bool = True,
     episodic: bool = False,
     colour: str | None = None,
+    requires: str = "",
 ):
     """Class decorator that registers a method under a lowercase name.
 
@@ -56,6 +68,8 @@ def register(
         uses_backbone: False for methods with no neural encoder (TF-IDF).
         episodic: It meta-trains on episodes.
         colour: Its colour in figures; None picks a stable one from the name.
+        requires: An optional package (import name) the method needs; without it the method
+            is listed but not offered (``installed``), and running it says how to install it.
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}")
@@ -66,7 +80,7 @@ def register(
         cls.name = name
         cls.config_cls = config
         _REGISTRY[name] = MethodSpec(name, cls, config, description, family, uses_backbone,
-                                     episodic, colour or stable_colour(name))
+                                     episodic, colour or stable_colour(name), requires)
         return cls
 
     return wrap
@@ -96,6 +110,28 @@ def available() -> list[MethodSpec]:
     """Every registered method: classical, then fine-tuning, then meta-learning."""
     _ensure_loaded()
     return sorted(_REGISTRY.values(), key=lambda spec: FAMILIES.index(spec.family))
+
+
+def installed() -> list[MethodSpec]:
+    """The methods this installation can run (``available`` less those whose optional
+    package is missing)."""
+    return [spec for spec in available() if spec.installed]
+
+
+def missing() -> list[MethodSpec]:
+    """Registered methods whose optional package is not installed."""
+    return [spec for spec in available() if not spec.installed]
+
+
+def require_installed(name: str) -> MethodSpec:
+    """The spec of a method that can run here; ``MessageError`` ``method.missing_extra``
+    (how to install it, in one sentence) otherwise."""
+    spec = get(name)
+    if not spec.installed:
+        from metacore.messages import MessageError
+
+        raise MessageError("method.missing_extra", name=spec.name, extra=spec.requires)
+    return spec
 
 
 def get(name: str) -> MethodSpec:
