@@ -2,12 +2,16 @@
 
     python bench/tables.py fewshot bench/results/fewshot-8-*.json
     python bench/tables.py unseen bench/results/unseen.json
+    python bench/tables.py recommended bench/results/fewshot-8-recommended.json \
+        bench/results/fewshot-8-setfit*.json
 
 ``fewshot``: rows of every file merged (a later file's row for the same dataset, seed and
 method wins), one line per dataset and method: macro-F1 and accuracy as mean (standard
 deviation) over seeds in %, the seeds, macro-F1 minus nearest-centroid's on the same seeds
 (a fair comparison when a row has fewer seeds), and training seconds as median (min) with the
-median load average while they ran. ``unseen``: accuracy ± 95% CI per method and shot count.
+median load average while they ran. ``recommended``: the recommended method against SetFit
+and nearest-centroid per data set, paired on the seeds both ran. ``unseen``: accuracy ± 95%
+CI per method and shot count.
 """
 
 from __future__ import annotations
@@ -19,16 +23,67 @@ from pathlib import Path
 
 from common import mean_sd
 
-ORDER = ["tfidf-logreg", "linear-probe", "nearest-centroid", "full-finetune", "lora",
-         "protonet", "anil", "fomaml", "maml", "reptile"]
+ORDER = ["tfidf-logreg", "linear-probe", "nearest-centroid", "full-finetune", "lora", "setfit",
+         "centroid-blend", "protonet", "anil", "fomaml", "maml", "reptile"]
+RECOMMENDED = "centroid-blend"
 
 
-def fewshot(paths: list[str]) -> str:
+def _rows(paths: list[str]) -> dict[tuple, dict]:
     rows: dict[tuple, dict] = {}
     for path in paths:
         for r in json.loads(Path(path).read_text())["rows"]:
             if r["status"] == "completed":
-                rows[(r["dataset"], r["seed"], r["method"])] = r
+                rows[(Path(r["dataset"]).stem, r["seed"], r["method"])] = r
+    return rows
+
+
+def paired(rows: dict[tuple, dict], name: str, method: str, ref: str) -> tuple[float, int] | None:
+    """Mean macro-F1 difference (points) of ``method`` minus ``ref`` on the seeds both ran."""
+    seeds = [k[1] for k in rows if k[0] == name and k[2] == method
+             and (name, k[1], ref) in rows]
+    if not seeds:
+        return None
+    diffs = [rows[(name, s, method)]["macro_f1"] - rows[(name, s, ref)]["macro_f1"]
+             for s in seeds]
+    return 100 * statistics.mean(diffs), len(seeds)
+
+
+def recommended(paths: list[str]) -> str:
+    """The recommended method against SetFit and nearest-centroid, per data set, on the seeds
+    each pair shares: macro-F1 means, paired differences, training seconds summed."""
+    rows = _rows(paths)
+    out = ["| dataset | centroid-blend | SetFit | nearest-centroid | − SetFit (seeds) | "
+           "− nearest-centroid (seeds) | train s: ours / SetFit (same seeds) |",
+           "|---|---|---|---|---|---|---|"]
+    means = {m: [] for m in (RECOMMENDED, "setfit", "nearest-centroid")}
+    times = [0.0, 0.0]
+    for name in dict.fromkeys(k[0] for k in rows):
+        cells = []
+        for method in means:
+            sel = [r["macro_f1"] for k, r in rows.items() if k[0] == name and k[2] == method]
+            cells.append(mean_sd(sel) if sel else "—")
+            if sel:
+                means[method].append(100 * statistics.mean(sel))
+        gaps = []
+        for ref in ("setfit", "nearest-centroid"):
+            got = paired(rows, name, RECOMMENDED, ref)
+            gaps.append("—" if got is None else f"{got[0]:+.1f} ({got[1]})")
+        both = [s for (n, s, m) in rows if n == name and m == "setfit"
+                and (name, s, RECOMMENDED) in rows]
+        ours = sum(rows[(name, s, RECOMMENDED)]["train_s"] for s in both)
+        theirs = sum(rows[(name, s, "setfit")]["train_s"] for s in both)
+        times[0] += ours
+        times[1] += theirs
+        timing = f"{ours:.1f} / {theirs:.1f}" if both else "—"
+        out.append(f"| {name} | " + " | ".join(cells + gaps) + f" | {timing} |")
+    avg = [f"{statistics.mean(v):.1f}" if v else "—" for v in means.values()]
+    out.append(f"| **mean of the sets** | **{avg[0]}** | {avg[1]} | {avg[2]} | | | "
+               f"{times[0]:.1f} / {times[1]:.1f} |")
+    return "\n".join(out)
+
+
+def fewshot(paths: list[str]) -> str:
+    rows = _rows(paths)
     out = ["| dataset | method | macro-F1 % | accuracy % | seeds | macro-F1 − nearest-centroid, "
            "same seeds | train s, median (min) | load |", "|---|---|---|---|---|---|---|---|"]
     datasets = dict.fromkeys(k[0] for k in rows)
@@ -76,10 +131,11 @@ def unseen(paths: list[str]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("kind", choices=["fewshot", "unseen"])
+    p.add_argument("kind", choices=["fewshot", "unseen", "recommended"])
     p.add_argument("paths", nargs="+")
     args = p.parse_args()
-    print(fewshot(args.paths) if args.kind == "fewshot" else unseen(args.paths))
+    print({"fewshot": fewshot, "unseen": unseen, "recommended": recommended}[args.kind](
+        args.paths))
 
 
 if __name__ == "__main__":

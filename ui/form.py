@@ -29,7 +29,8 @@ SPLIT_KINDS = ("column", "random", "pick")
 # Laptop-sized starting points (a workshop's first run should take a minute or two). The app's
 # unseen-class plan differs from the command line's research defaults (5-way, 15 queries, 600
 # test episodes) on purpose, and says so in its widgets: these are its values, not hidden caps.
-ADAPT_METHODS = ("linear-probe", "protonet", "full-finetune")
+# The recommended method first (metacore.methods.recommend), then two to compare it with.
+ADAPT_METHODS = ("centroid-blend", "linear-probe", "protonet")
 UNSEEN_METHODS = {"nearest-centroid": {}, "linear-probe": {}, "protonet": {"meta_episodes": 30}}
 UNSEEN_SHAPE = EpisodeShape(n_way=3, k_shot=5, n_query=5, test_episodes=100)
 
@@ -38,7 +39,7 @@ def default_plan(protocol: str, seed: int = 0) -> ExperimentPlan:
     """The plan a new session's form starts from."""
     from metacore.methods import registry
 
-    names = {s.name for s in registry.available()}
+    names = {s.name for s in registry.installed()}
     if protocol == "episodic":
         return ExperimentPlan(methods={m: s for m, s in UNSEEN_METHODS.items() if m in names},
                               protocol="episodic", episodes=UNSEEN_SHAPE, seeds=(seed,))

@@ -50,8 +50,11 @@ def protocol(f: Form) -> str:
 
 def method_label(name: str) -> str:
     """``name · family`` with the family in the interface language."""
+    from metacore.methods.recommend import is_recommended
+
     family = registry.get(name).family
-    return f"{name} · {say_term('family', family)}"
+    mark = f" · ★ {t('train.methods.recommended')}" if is_recommended(name) else ""
+    return f"{name} · {say_term('family', family)}{mark}"
 
 
 def say_term(kind: str, value: str) -> str:
@@ -104,7 +107,7 @@ def backbone(f: Form) -> None:
 def methods(f: Form, sizes: DataSizes | None = None) -> None:
     """The method picker and, per method, its settings (with what this data changes)."""
     mode = classroom_view.mode()
-    names = [s.name for s in registry.available()]
+    names = [s.name for s in registry.installed()]
     current = f.plan.methods
     key = lkey(f"{_prefix(f)}methods")
     # Chosen methods' chips wrap onto as many rows as they need (wrap=True) and the picker
@@ -118,6 +121,16 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
                                    else "episodic.methods_help"),
                             disabled=mode.locks("methods"), wrap=True)  # every chip in sight
     f.update(methods={m: dict(current.get(m, {})) for m in chosen})
+    if f.protocol == "adapt":
+        from metacore.methods.recommend import reason
+
+        st.caption(reason(language()), help=t("train.methods.recommended_help"))
+    absent = registry.missing()
+    if absent:
+        from metacore.messages import msg
+
+        st.caption(say(msg("method.not_installed", names=[s.name for s in absent],
+                           extras=sorted({s.requires for s in absent}))))
     for name in chosen:
         if mode.hides("settings"):
             continue  # the link's settings (or the defaults) apply, unseen

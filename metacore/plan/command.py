@@ -58,7 +58,8 @@ def add_arguments(p: argparse.ArgumentParser, command: str = "run") -> None:
     p.add_argument("--data", help="CSV, TSV, JSONL, XLSX or text<TAB>label file")
     p.add_argument("--text-col", help="column with the text (detected when omitted)")
     p.add_argument("--label-col", help="column with the label (detected when omitted)")
-    p.add_argument("--method", help="a name from `metacore methods`; several: a,b,c")
+    p.add_argument("--method", help="a name from `metacore methods`; several: a,b,c "
+                   "(run: the recommended method when left out)")
     p.add_argument("--backbone", default="minilm",
                    help="minilm (bundled), a Hugging Face id or folder, tiny, or random-init:NAME")
     p.add_argument("--allow-download", action="store_true",
@@ -137,9 +138,12 @@ def from_arguments(args: argparse.Namespace, command: str = "run") -> Experiment
         return dataclasses.replace(plan, out=args.out or plan.out) if args.out else plan
     if not args.data:
         raise PlanError("plan.no_data")
-    if not args.method:
+    if not args.method and command == "episodic":
         raise PlanError("plan.no_method")
-    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    from metacore.methods.recommend import RECOMMENDED
+
+    # adapt to my classes without --method: the recommended method (metacore.methods.recommend)
+    methods = [m.strip() for m in (args.method or RECOMMENDED).split(",") if m.strip()]
     settings = _settings(args, methods)
     common = dict(methods=settings, backbone=args.backbone, allow_download=args.allow_download,
                   seeds=tuple(parse_seeds(args.seed)), device=args.device,

@@ -1,4 +1,4 @@
-"""Train & compare with every method chosen: the picker keeps all ten in sight and across a
+"""Train & compare with every method chosen: the picker keeps all twelve in sight and across a
 language switch, and the estimate table gives each column the width its words need."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-ALL = ["tfidf-logreg", "full-finetune", "linear-probe", "lora", "maml", "fomaml", "anil",
-       "nearest-centroid", "protonet", "reptile"]
+ALL = ["tfidf-logreg", "full-finetune", "linear-probe", "lora", "setfit", "maml", "fomaml",
+       "anil", "centroid-blend", "nearest-centroid", "protonet", "reptile"]
 
 
 def _clean(at) -> None:
@@ -23,7 +23,7 @@ def at(home):
 
     from metacore.methods import registry
 
-    assert [s.name for s in registry.available()] == ALL  # the ten this page shows
+    assert [s.name for s in registry.available()] == ALL  # the twelve this page shows
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
     app.switch_page("app_pages/train.py")
@@ -39,7 +39,7 @@ def _columns(frame) -> dict[str, dict]:
     return {key.removeprefix("col:"): value for key, value in config.items()}
 
 
-def test_ten_methods_stay_chosen_and_in_sight_across_a_language_switch(at) -> None:
+def test_every_method_stays_chosen_and_in_sight_across_a_language_switch(at) -> None:
     picker = at.multiselect(key="train_methods")
     assert picker.value == ALL
     assert picker.proto.wrap  # chips wrap onto more rows, never scroll sideways

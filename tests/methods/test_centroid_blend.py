@@ -1,0 +1,161 @@
+"""``centroid-blend``, the recommended method: each of its three choices is made on the user's
+examples and goes the right way on data built to need it (or not), and the method keeps the
+contract (calibrated, deterministic, saved and loaded to the same answers, nothing trained)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metacore.data import TextSet
+from metacore.methods import blend_core as core
+from metacore.methods import create, load_method
+from metacore.methods.tfidf import TfidfLogreg, TfidfLogregConfig
+from metacore.training.context import EmbeddingCache, RunContext
+from tests.conftest import make_texts
+
+
+@pytest.mark.parametrize(("label", "words"), [
+    ("balance_not_updated_after_cheque_or_cash_deposit",
+     "balance not updated after cheque or cash deposit"),
+    ("PlayMusic", "play music"), ("Sci/Tech", "sci or tech"), ("very negative", "very negative"),
+    ("体育", "体育"), ("joy", "joy"),
+    ("0", None), ("1", None), ("-1", None), ("3.5", None), ("label_3", None), ("LABEL_0", None),
+    ("c12", None), ("A", None), ("", None),
+])
+def test_label_words_reads_words_and_refuses_codes(label, words):
+    assert core.label_words(label) == words
+
+
+def _clusters(rng, n_classes=4, per=3, dim=24, noise=1.2):
+    centres = np.linalg.qr(rng.normal(size=(dim, dim)))[0][:n_classes] * 3
+    def draw(n):
+        y = np.repeat(np.arange(n_classes), n)
+        return centres[y] + noise * rng.normal(size=(len(y), dim)) + 2.0, y  # shared offset
+    return centres + 2.0, draw
+
+
+def test_label_names_help_when_informative_and_cost_next_to_nothing_when_not():
+    rng = np.random.default_rng(0)
+    centres, draw = _clusters(rng)
+    gains, harm = [], []
+    for _ in range(8):
+        x, y = draw(8)  # K = 8, the workbench's default
+        q, yq = draw(50)
+        with_names, _, rec = core.fit_centroid(x, y, 4, centres)  # names = the true centres
+        without, _, _ = core.fit_centroid(x, y, 4, None)
+        def acc(head, q=q, yq=yq):
+            return (head.logits(q).argmax(1) == yq).mean()
+
+        gains.append(acc(with_names) - acc(without))
+        assert rec["label_weight"] in core.LABEL_WEIGHTS
+        noise_names = rng.normal(size=centres.shape) * 3
+        with_noise, _, _ = core.fit_centroid(x, y, 4, noise_names)
+        harm.append(acc(without) - acc(with_noise))
+    assert np.mean(gains) > 0.05  # informative names help on average
+    assert np.mean(harm) < 0.03  # names unrelated to the classes cost next to nothing
+
+
+def test_without_weights_it_is_nearest_centroid_calibrated(tiny):
+    from metacore.methods import create
+
+    rng = np.random.default_rng(1)
+    centres, draw = _clusters(rng, noise=0.6)
+    x, y = draw(4)
+    head, held, rec = core.fit_centroid(x, y, 4)
+    assert rec["label_weight"] == 0.0
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    means = np.stack([unit[y == c].mean(0) for c in range(4)])
+    q = draw(10)[0]
+    qn = q / np.linalg.norm(q, axis=1, keepdims=True)
+    nearest = ((qn[:, None, :] - means[None]) ** 2).sum(-1).argmin(1)
+    assert (head.logits(q).argmax(1) == nearest).all()  # the nearest class mean, as before
+    assert np.allclose(head.logits(3 * q), head.logits(q))  # texts are normalised first
+    train, test = make_texts(3, 6, seed=1), make_texts(3, 4, seed=2)
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    plain = create("centroid-blend", {"label_names": False, "ngram_view": False})
+    plain.fit(train, val=None, ctx=ctx)
+    centroid = create("nearest-centroid", {})
+    centroid.fit(train, val=None, ctx=ctx)
+    assert np.allclose(plain.predict_proba(test.texts, ctx=ctx),
+                       centroid.predict_proba(test.texts, ctx=ctx), atol=1e-6)
+    assert held is not None and held.shape == (len(y), 4)
+    assert np.allclose(np.exp(held).sum(1), 1.0)
+    assert head.calibrated and rec["temperature"] > 0
+
+
+def _word_texts(seed, per):
+    """Classes told apart by their words only; embeddings that carry nothing."""
+    return make_texts(3, per, seed=seed)
+
+
+def build():
+    return TfidfLogreg(TfidfLogregConfig())._build()
+
+
+def test_the_ngram_view_is_blended_in_where_the_embeddings_carry_nothing():
+    train = _word_texts(1, 8)
+    y = np.asarray(train.label_ids(train.classes))
+    rng = np.random.default_rng(2)
+    noise = rng.normal(size=(len(y), 16))  # embeddings that know nothing of the classes
+    _, held_c, _ = core.fit_centroid(noise, y, 3)
+    held_n = core.cv_ngram_logprobs(build, train.texts, y, 3, seed=0)
+    assert held_n is not None and held_n.shape == (len(y), 3)
+    assert core.choose_blend(held_c, held_n, y).weight >= 0.6
+
+
+def test_the_ngram_view_stays_out_where_the_embeddings_are_right():
+    rng = np.random.default_rng(3)
+    texts = [" ".join(rng.choice(list("abcdefgh"), 5)) for _ in range(24)]  # word salad
+    y = np.repeat(np.arange(3), 8)
+    feats = np.eye(3)[y] * 5 + 0.3 * rng.normal(size=(24, 3))  # embeddings that are right
+    _, held_c, _ = core.fit_centroid(feats, y, 3)
+    held_n = core.cv_ngram_logprobs(build, texts, y, 3, seed=0)
+    assert core.choose_blend(held_c, held_n, y).weight <= 0.2
+
+
+def test_one_text_per_class_has_no_cross_validation():
+    assert core.cv_ngram_logprobs(build, ["a b", "c d"], np.array([0, 1]), 2, seed=0) is None
+    assert core.choose_blend(None, np.zeros((2, 2)), np.array([0, 1])).weight == 0.0
+
+
+@pytest.mark.parametrize("forced_blend", [None, 0.6])
+def test_the_method_end_to_end_saves_and_loads_to_the_same_answers(tiny, tmp_path,
+                                                                   monkeypatch, forced_blend):
+    if forced_blend is not None:  # a model that uses the n-gram view, whatever CV says
+        monkeypatch.setattr(core, "choose_blend", lambda *a: core.BlendChoice(forced_blend))
+    train, test = make_texts(3, 8, seed=1), make_texts(3, 5, seed=2)
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    method = create("centroid-blend", {})
+    method.fit(train, val=None, ctx=ctx)
+    proba = method.predict_proba(test.texts, ctx=ctx)
+    assert proba.shape == (len(test), 3) and np.allclose(proba.sum(1), 1.0)
+    truth = np.array(test.label_ids(method.classes))
+    assert (proba.argmax(1) == truth).mean() >= 0.8  # separable words
+    choice = ctx.extras["centroid_blend"]
+    assert choice["blend_weight"] == (forced_blend or choice["blend_weight"])
+    assert choice["blend_weight"] in core.BLEND_WEIGHTS + (0.6,)
+    assert choice["label_weight"] in core.LABEL_WEIGHTS
+    assert (method.ngram is not None) == (choice["blend_weight"] > 0)
+    assert method.parameter_counts()["trainable"] == 0
+    assert method.scores_are_probabilities()
+    method.save(tmp_path / "m")
+    loaded = load_method(tmp_path / "m", ctx=ctx)
+    assert np.allclose(loaded.predict_proba(test.texts, ctx=ctx), proba, atol=1e-5)
+    again = create("centroid-blend", {})
+    again.fit(train, val=None, ctx=RunContext(backbone=tiny, seed=0, cache=EmbeddingCache()))
+    assert np.array_equal(again.predict_proba(test.texts, ctx=ctx), proba)  # deterministic
+
+
+def test_settings_turn_each_view_off_and_tiny_data_still_works(tiny):
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    plain = create("centroid-blend", {"label_names": False, "ngram_view": False})
+    plain.fit(make_texts(3, 4, seed=1), val=None, ctx=ctx)
+    assert plain.ngram is None and ctx.extras["centroid_blend"]["label_weight"] == 0.0
+    one_shot = create("centroid-blend", {})
+    one_shot.fit(make_texts(3, 1, seed=1), val=None, ctx=ctx)  # nothing to hold out
+    assert one_shot.ngram is None and not one_shot.scores_are_probabilities()
+    assert one_shot.predict_proba(["x y"], ctx=ctx).shape == (1, 3)
+    single = create("centroid-blend", {})
+    single.fit(TextSet.from_lists(["a b", "c d"], ["only", "only"]), val=None, ctx=ctx)
+    assert single.predict_proba(["a"], ctx=ctx).tolist() == [[1.0]]
