@@ -52,7 +52,7 @@ def test_input_problems_exit_2_with_one_sentence(csv_file, tmp_path, capsys):
     assert main(["run", "--data", str(tmp_path / "missing.csv"), "--method", "tfidf-logreg"]) == 2
     assert main(["run", "--data", csv_file, "--method", "nope"]) == 2
     assert main(["run", "--data", csv_file, "--method", "tfidf-logreg", "--epochs", "3"]) == 2
-    assert main(["run", "--data", csv_file]) == 2  # no method
+    assert main(["episodic", "--data", csv_file]) == 2  # no method (run: the recommended)
     assert main(["run", "--method", "tfidf-logreg"]) == 2  # no data
     assert main(["run", "--data", csv_file, "--method", "tfidf-logreg", "--seed", "x"]) == 2
     assert main(["run", "--data", csv_file, "--method", "tfidf-logreg", "--shots", "0.5"]) == 2
@@ -66,6 +66,17 @@ def test_input_problems_exit_2_with_one_sentence(csv_file, tmp_path, capsys):
     assert "--set expects KEY=VALUE" in err and "names a method that is not in this run" in err
     assert "Traceback" not in err
     assert all(line.startswith("error: ") for line in err.strip().splitlines())
+
+
+def test_run_without_a_method_uses_the_recommended_one(csv_file, tmp_path):
+    from metacore.methods.recommend import RECOMMENDED
+
+    code = main(["run", "--data", csv_file, "--backbone", "tiny", "--shots", "4", "--out",
+                 str(tmp_path / "r"), "--quiet"])
+    assert code == 0
+    result = json.loads((tmp_path / "r" / "result.json").read_text(encoding="utf-8"))
+    assert result["method"] == RECOMMENDED == "centroid-blend"
+    assert "--method centroid-blend" in result["command"]
 
 
 def test_failed_run_exits_1(csv_file, tmp_path):

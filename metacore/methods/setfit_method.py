@@ -111,7 +111,7 @@ class SetFit(Method):
     @classmethod
     def trainable_parameters(cls, config: SetFitConfig, shape: ModelShape,
                              n_classes: int) -> int:
-        return shape.encoder + (shape.hidden + 1) * n_classes
+        return shape.params + (shape.hidden + 1) * n_classes
 
     @classmethod
     def memory_profile(cls, config: SetFitConfig) -> MemoryProfile:
@@ -197,7 +197,10 @@ class SetFit(Method):
     def parameter_counts(self) -> dict[str, int]:
         if self.model is None:
             return {"trainable": 0, "total": 0}
-        body = sum(p.numel() for p in self.model.model_body.parameters())
+        # the pooler, which transformers adds when it loads the body, is unused by mean
+        # pooling and never gets a gradient
+        body = sum(p.numel() for n, p in self.model.model_body.named_parameters()
+                   if ".pooler." not in f".{n}")
         head = self.model.model_head
         n = int(getattr(head, "coef_", np.zeros(0)).size + getattr(head, "intercept_",
                                                                     np.zeros(0)).size)
