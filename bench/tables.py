@@ -8,7 +8,7 @@
 ``fewshot``: rows of every file merged (a later file's row for the same dataset, seed and
 method wins), one line per dataset and method: macro-F1 and accuracy as mean (standard
 deviation) over seeds in %, the seeds, macro-F1 minus nearest-centroid's on the same seeds
-(a fair comparison when a row has fewer seeds), and training seconds as median (min) with the
+(a fair comparison when a row has fewer seeds), the same against SetFit, and training seconds as median (min) with the
 median load average while they ran. ``recommended``: the recommended method against SetFit
 and nearest-centroid per data set, paired on the seeds both ran. ``unseen``: accuracy ± 95%
 CI per method and shot count.
@@ -85,7 +85,8 @@ def recommended(paths: list[str]) -> str:
 def fewshot(paths: list[str]) -> str:
     rows = _rows(paths)
     out = ["| dataset | method | macro-F1 % | accuracy % | seeds | macro-F1 − nearest-centroid, "
-           "same seeds | train s, median (min) | load |", "|---|---|---|---|---|---|---|---|"]
+           "same seeds | − SetFit, same seeds (n) | train s, median (min) | load |",
+           "|---|---|---|---|---|---|---|---|---|"]
     datasets = dict.fromkeys(k[0] for k in rows)
     for name in datasets:
         for method in sorted({k[2] for k in rows if k[0] == name}, key=ORDER.index):
@@ -96,9 +97,11 @@ def fewshot(paths: list[str]) -> str:
             diffs = [r["macro_f1"] - c["macro_f1"] for r, c in zip(sel, ref) if c]
             gap = ("—" if method == "nearest-centroid" or len(diffs) < len(sel) else
                    f"{100 * statistics.mean(diffs):+.1f}")
+            vs = None if method == "setfit" else paired(rows, name, method, "setfit")
+            setfit_gap = "—" if vs is None else f"{vs[0]:+.1f} ({vs[1]})"
             out.append(f"| {Path(name).stem} | {method} | {mean_sd([r['macro_f1'] for r in sel])} "
                        f"| {mean_sd([r['accuracy'] for r in sel])} | "
-                       f"{','.join(str(r['seed']) for r in sel)} | {gap} | "
+                       f"{','.join(str(r['seed']) for r in sel)} | {gap} | {setfit_gap} | "
                        f"{statistics.median(train):.1f} ({min(train):.1f}) | {load:.1f} |")
     return "\n".join(out)
 
