@@ -29,7 +29,6 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -67,7 +66,6 @@ class Health:
     failures: int = 0  # no answer within the limit, or not "ok"
     slow_at: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, latency)
     t0: float = field(default_factory=time.perf_counter)
-    stop: threading.Event = field(default_factory=threading.Event)
 
 
 def _check_loopback(url: str) -> None:
@@ -76,21 +74,45 @@ def _check_loopback(url: str) -> None:
         raise SystemExit(f"--url must be a loopback address (127.0.0.1), not {host!r}.")
 
 
-def _poll_health(url: str, health: Health) -> None:
-    """Ask /_stcore/health every 0.5 s until stopped; a missing answer counts as 1 s+."""
-    while not health.stop.is_set():
-        t0 = time.perf_counter()
+def _poll_health(url: str, t0: float, stop, out) -> None:
+    """Ask /_stcore/health every 0.5 s until ``stop`` is set; a missing answer counts as 1 s+.
+    Runs in a process of its own (``_start_poller``): in a thread of this one it shared the
+    GIL with the ten Playwright clients' event loop, and their work showed up as the server's
+    latency. ``out`` gets (latencies, failures, slow_at) at the end."""
+    latencies, failures, slow_at = [], 0, []
+    while not stop.is_set():
+        start = time.perf_counter()
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=HEALTH_LIMIT_S) as r:
                 ok = r.status == 200 and r.read().strip() == b"ok"
         except OSError:
             ok = False
-        latency = time.perf_counter() - t0
-        health.latencies.append(latency)
+        latency = time.perf_counter() - start
+        latencies.append(latency)
         if not ok or latency > HEALTH_LIMIT_S:
-            health.failures += 1
-            health.slow_at.append((round(t0 - health.t0, 1), round(latency, 3)))
-        health.stop.wait(max(0.0, HEALTH_EVERY_S - latency))
+            failures += 1
+            slow_at.append((round(start - t0, 1), round(latency, 3)))
+        stop.wait(max(0.0, HEALTH_EVERY_S - latency))
+    out.put((latencies, failures, slow_at))
+
+
+def _start_poller(url: str, health: Health):
+    """The health poller in its own process; returns a function that stops it and fills
+    ``health`` (perf_counter is the system's monotonic clock, shared by both processes)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    stop, out = ctx.Event(), ctx.Queue()
+    proc = ctx.Process(target=_poll_health, args=(url, health.t0, stop, out), daemon=True)
+    proc.start()
+
+    def finish() -> None:
+        stop.set()
+        with contextlib.suppress(Exception):
+            health.latencies, health.failures, health.slow_at = out.get(timeout=10)
+        proc.join(timeout=5)
+
+    return finish
 
 
 async def _settle(page) -> None:
@@ -297,17 +319,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.warm_up:
         asyncio.run(_warm_up(url, scratch))
     health = Health()
-    poller = threading.Thread(target=_poll_health, args=(url, health), daemon=True)
     sessions = [Session(i) for i in range(args.sessions)]
     t0 = health.t0  # session times and slow health answers share one clock
+    stop_poller = None
     try:
-        poller.start()
+        stop_poller = _start_poller(url, health)
         asyncio.run(_drive(url, sessions, args.method, scratch, args.timeout, t0))
         drive_s = time.perf_counter() - t0
         runs = _wait_for_queue(home, args.sessions, 30.0) if home else []
     finally:
-        health.stop.set()
-        poller.join(timeout=5)
+        if stop_poller is not None:
+            stop_poller()
         if proc is not None:
             stop_app(proc)
         shutil.rmtree(scratch, ignore_errors=True)
