@@ -34,6 +34,7 @@ from metacore.training.context import RunContext
 from metacore.training.events import StepEnded
 
 REQUIRES = "setfit"
+HEAD_FILE = "model_head.pkl"  # SetFit's name for its saved head
 
 
 def setfit_missing() -> bool:
@@ -103,9 +104,15 @@ class SetFit(Method):
     def work(cls, config: SetFitConfig, sizes: DataSizes) -> Work:
         """One epoch over its sentence pairs (two texts forward and backward per pair), then
         the head on the embeddings of the training texts and the test texts' embeddings."""
-        pairs = pair_count(sizes.n_train, sizes.n_classes)
+        episodic = sizes.protocol == "episodic"  # a fresh SetFit on every test episode
+        texts = sizes.support_texts if episodic else sizes.n_train
+        pairs = pair_count(texts, sizes.n_way if episodic else sizes.n_classes)
         if config.max_steps:
             pairs = min(pairs, 16 * config.max_steps)  # batch 16 pairs a step
+        if episodic:
+            per = 2 * pairs
+            return Work(train=sizes.test_episodes * per, forward=sizes.n_test,
+                        fixed_s=sizes.test_episodes * 1.0)
         return Work(train=2 * pairs, forward=sizes.n_train + sizes.n_test, fixed_s=1.0)
 
     @classmethod
@@ -135,7 +142,7 @@ class SetFit(Method):
 
             raise MessageError("method.missing_extra", name="setfit", extra=REQUIRES)
         from datasets import Dataset
-        from setfit import SetFitModel, Trainer, TrainingArguments
+        from setfit import Trainer, TrainingArguments
         from transformers import TrainerCallback
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
@@ -162,7 +169,7 @@ class SetFit(Method):
 
         with tempfile.TemporaryDirectory(prefix="metacore-setfit-") as scratch, quiet():
             body = self._body_folder(ctx, Path(scratch))
-            self.model = SetFitModel.from_pretrained(body, device=str(ctx.device))
+            self.model = _setfit_model(body, str(ctx.device))
             self.model.model_body.max_seq_length = self.config.max_length
             args = TrainingArguments(output_dir=str(Path(scratch) / "checkpoints"),
                                      report_to="none", seed=ctx.seed,
@@ -223,12 +230,29 @@ class SetFit(Method):
 
     @classmethod
     def load(cls, directory: str | Path, *, ctx: RunContext) -> SetFit:
-        from setfit import SetFitModel
+        import joblib
 
         from metacore.methods.base import read_manifest
 
         manifest = read_manifest(directory)
         method = cls(SetFitConfig.from_dict(manifest["config"]))
         method.classes = manifest["classes"]
-        method.model = SetFitModel.from_pretrained(str(directory), device=str(ctx.device))
+        # our own artefact: the head is SetFit's scikit-learn pickle, the body safetensors
+        head = joblib.load(Path(directory) / HEAD_FILE)
+        method.model = _setfit_model(str(directory), str(ctx.device), head=head)
         return method
+
+
+def _setfit_model(folder: str, device: str, head: Any = None) -> Any:
+    """``SetFitModel.from_pretrained`` as SetFit builds it (a sentence-transformers body and,
+    when none is given, a default ``LogisticRegression`` head), but with the body's weights
+    read from safetensors only and never from the hub."""
+    from sentence_transformers import SentenceTransformer
+    from setfit import SetFitModel
+    from sklearn.linear_model import LogisticRegression
+
+    body = SentenceTransformer(folder, device=device, local_files_only=True,
+                               trust_remote_code=False,
+                               model_kwargs={"use_safetensors": True})
+    return SetFitModel(model_body=body, model_head=LogisticRegression() if head is None
+                       else head)
