@@ -9,8 +9,9 @@
 method wins), one line per dataset and method: macro-F1 and accuracy as mean (standard
 deviation) over seeds in %, the seeds, macro-F1 minus nearest-centroid's on the same seeds
 (a fair comparison when a row has fewer seeds), the same against SetFit, and training
-seconds as median (min) with the median load average while they ran. ``recommended``: the recommended method against SetFit
-and nearest-centroid per data set, paired on the seeds both ran. ``unseen``: accuracy ± 95%
+seconds as median (min) with the median load average while they ran. ``recommended``: the
+recommended method against SetFit and nearest-centroid per data set, paired on the seeds
+both ran. ``unseen``: accuracy ± 95%
 CI per method and shot count.
 """
 
