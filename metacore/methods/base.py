@@ -117,6 +117,16 @@ class Method:
     def load(cls, directory: str | Path, *, ctx: RunContext) -> Method:
         raise NotImplementedError(f"{cls.name} cannot be loaded yet.")
 
+    @classmethod
+    def _from_manifest(cls, directory: str | Path) -> tuple[Method, dict[str, Any]]:
+        """A new method of this class with the settings and classes a saved folder's
+        manifest holds (what ``_write_manifest`` wrote), and the manifest; the weights are the
+        caller's to restore."""
+        manifest = read_manifest(directory)
+        method = cls(cls.config_cls.from_dict(manifest["config"]))
+        method.classes = manifest["classes"]
+        return method, manifest
+
     def _write_manifest(self, directory: Path, **extra: Any) -> None:
         manifest = {"method": self.name, "config": self.config.to_dict(),
                     "classes": self.classes, **extra}

@@ -63,6 +63,7 @@ class CentroidBlend(FrozenHeadMethod):
         super().__init__(config)
         self.ngram = None
         self.blend_weight = 0.0
+        self.calibrated = False
         self.choice: dict = {}
 
     @classmethod
@@ -122,7 +123,7 @@ class CentroidBlend(FrozenHeadMethod):
         ctx.extras["centroid_blend"] = self.choice
 
     def scores_are_probabilities(self) -> bool:
-        return bool(getattr(self, "calibrated", False))
+        return self.calibrated
 
     def _log_proba(self, texts: Sequence[str], ctx: RunContext) -> np.ndarray:
         feats = np.asarray(self._features(texts, ctx), dtype=np.float64)
@@ -153,7 +154,7 @@ class CentroidBlend(FrozenHeadMethod):
 
     def manifest_extra(self) -> dict:
         return {"choice": self.choice, "blend_weight": self.blend_weight,
-                "calibrated": bool(getattr(self, "calibrated", False))}
+                "calibrated": self.calibrated}
 
     def restore_extra(self, manifest: dict) -> None:
         self.choice = dict(manifest.get("choice") or {})

@@ -14,7 +14,6 @@ the run's seed, and a callback that reports progress and stops on request.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 import tempfile
 import warnings
@@ -35,11 +34,6 @@ from metacore.training.events import StepEnded
 
 REQUIRES = "setfit"
 HEAD_FILE = "model_head.pkl"  # SetFit's name for its saved head
-
-
-def setfit_missing() -> bool:
-    """Whether the optional ``setfit`` package is absent (the method then is not offered)."""
-    return importlib.util.find_spec(REQUIRES) is None
 
 
 @contextlib.contextmanager
@@ -110,8 +104,7 @@ class SetFit(Method):
         if config.max_steps:
             pairs = min(pairs, 16 * config.max_steps)  # batch 16 pairs a step
         if episodic:
-            per = 2 * pairs
-            return Work(train=sizes.test_episodes * per, forward=sizes.n_test,
+            return Work(train=sizes.test_episodes * 2 * pairs, forward=sizes.n_test,
                         fixed_s=sizes.test_episodes * 1.0)
         return Work(train=2 * pairs, forward=sizes.n_train + sizes.n_test, fixed_s=1.0)
 
@@ -137,10 +130,9 @@ class SetFit(Method):
         return str(folder)
 
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
-        if setfit_missing():
-            from metacore.messages import MessageError
+        from metacore.methods import registry
 
-            raise MessageError("method.missing_extra", name="setfit", extra=REQUIRES)
+        registry.require_installed(self.name)  # one sentence on how to install it, if absent
         from datasets import Dataset
         from setfit import Trainer, TrainingArguments
         from transformers import TrainerCallback
@@ -232,11 +224,7 @@ class SetFit(Method):
     def load(cls, directory: str | Path, *, ctx: RunContext) -> SetFit:
         import joblib
 
-        from metacore.methods.base import read_manifest
-
-        manifest = read_manifest(directory)
-        method = cls(SetFitConfig.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
+        method, _ = cls._from_manifest(directory)
         # our own artefact: the head is SetFit's scikit-learn pickle, the body safetensors
         head = joblib.load(Path(directory) / HEAD_FILE)
         method.model = _setfit_model(str(directory), str(ctx.device), head=head)

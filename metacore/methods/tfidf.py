@@ -103,10 +103,6 @@ class TfidfLogreg(Method):
 
     @classmethod
     def load(cls, directory: str | Path, *, ctx: RunContext) -> TfidfLogreg:
-        from metacore.methods.base import read_manifest
-
-        manifest = read_manifest(directory)
-        method = cls(TfidfLogregConfig.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
+        method, _ = cls._from_manifest(directory)
         method.pipeline = joblib.load(Path(directory) / "pipeline.joblib")
         return method
