@@ -41,11 +41,16 @@ def available_memory(device: torch.device | str) -> int | None:
 
 
 def model_shape(backbone: Any) -> ModelShape:
-    config = backbone.model.config
-    return ModelShape(params=sum(p.numel() for p in backbone.model.parameters()),
+    return model_shape_of(backbone.model)
+
+
+def model_shape_of(model: Any) -> ModelShape:
+    """The shape of a Hugging Face encoder (or a peft wrapper of one) from its config."""
+    config = model.config
+    return ModelShape(params=sum(p.numel() for p in model.parameters()),
                       hidden=int(config.hidden_size), layers=int(config.num_hidden_layers),
                       heads=int(config.num_attention_heads),
-                      float_bytes=next(backbone.model.parameters()).element_size())
+                      float_bytes=next(model.parameters()).element_size())
 
 
 def activation_bytes(shape: ModelShape, batch: int, seq_len: int, *, training: bool) -> int:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from metacore.messages import MessageError
-from metacore.training.batching import collate
+from metacore.training.batching import collate, inference_batches
 from metacore.training.device import autocast
 
 
@@ -76,14 +76,17 @@ class Backbone:
         texts: Sequence[str],
         *,
         device: torch.device | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         max_length: int | None = None,
         model: nn.Module | None = None,
         normalize: bool = True,
     ) -> np.ndarray:
         """Sentence embeddings of ``texts`` as a float32 array (N, H).
 
-        Texts are sorted by length so each batch pads little, then put back in order.
+        Texts are sorted by length so each batch pads little, then put back in order. Without
+        ``batch_size`` the batches are as large as the device's free memory allows
+        (``inference_batches``: 64 texts on the CPU); the vectors stay on the device until the
+        end and come back in one copy.
         """
 
         device = device or torch.device("cpu")
@@ -91,16 +94,21 @@ class Backbone:
         was_training = model.training
         model.eval()
         ids = self.tokenize(texts, max_length)
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        out = np.zeros((len(ids), self.hidden_size), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        if batch_size:
+            order = np.argsort([len(x) for x in ids], kind="stable")
+            batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        else:
+            batches = inference_batches([len(x) for x in ids], device=device, model=model)
+        vecs = []
+        for idx in batches:
             batch = collate([ids[i] for i in idx], self.pad_id(), device)
             with autocast(device):
                 vec = encode(model, batch["input_ids"], batch["attention_mask"])
-            if normalize:
-                vec = nn.functional.normalize(vec.float(), dim=-1)
-            out[idx] = vec.float().cpu().numpy()
+            vecs.append(nn.functional.normalize(vec.float(), dim=-1) if normalize
+                        else vec.float())
+        out = np.zeros((len(ids), self.hidden_size), dtype=np.float32)
+        if vecs:
+            out[np.concatenate(batches)] = torch.cat(vecs).cpu().numpy()
         model.train(was_training)
         return out
 

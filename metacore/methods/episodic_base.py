@@ -156,8 +156,10 @@ def head_logits(feats: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
     return feats @ weight.T + bias
 
 
-def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    return float((logits.argmax(-1) == labels).float().mean())
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Share of rows whose top logit is the label, as a 0-d tensor on the logits' device (a
+    training step returns it unread: ``run_loop`` reads figures without a sync per step)."""
+    return (logits.detach().argmax(-1) == labels).float().mean()
 
 
 def encoder_features(backbone: Backbone, encoder: nn.Module, texts: Sequence[str], *,

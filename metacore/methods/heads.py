@@ -15,9 +15,16 @@ from torch import nn
 
 from metacore.backbones.base import Backbone, encode
 from metacore.data import TextSet
-from metacore.training.batching import collate, length_grouped_batches
+from metacore.training.batching import (
+    collate,
+    free_bytes,
+    inference_batches,
+    length_grouped_batches,
+    micro_batch,
+    pad_multiple,
+)
 from metacore.training.context import RunContext
-from metacore.training.device import adamw, autocast
+from metacore.training.device import adamw, autocast, maybe_compile
 from metacore.training.loop import LoopResult, run_loop
 
 HEAD_FILE = "head.safetensors"
@@ -77,23 +84,31 @@ def train_classifier(
     warm = max(1, int(warmup_ratio * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
     pad = backbone.pad_id()
+    forward = maybe_compile(model, device, steps)
+    free = free_bytes(device)  # asked once: the driver call is not free either
 
     def step(batch: tuple[list[list[int]], np.ndarray]) -> dict[str, float]:
         model.train()
-        enc = collate(batch[0], pad, device)
-        target = torch.as_tensor(batch[1], device=device)
-        with autocast(device):
-            logits = model(enc["input_ids"], enc["attention_mask"])
-        loss = loss_fn(logits.float(), target)
+        rows, labels = batch
+        longest = max(len(x) for x in rows)
+        per = micro_batch(model.encoder, len(rows), pad_multiple(longest), device, free)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        total = None
+        for start in range(0, len(rows), per):  # one pass unless the batch does not fit
+            enc = collate(rows[start : start + per], pad, device)
+            target = torch.as_tensor(labels[start : start + per], device=device)
+            with autocast(device):
+                logits = forward(enc["input_ids"], enc["attention_mask"])
+            loss = loss_fn(logits.float(), target) / len(rows)  # the whole batch's mean
+            loss.backward()
+            total = loss.detach() if total is None else total + loss.detach()
         if grad_clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
         sched.step()
-        return {"loss": loss.detach(), "lr": sched.get_last_lr()[-1]}
+        return {"loss": total, "lr": sched.get_last_lr()[-1]}
 
     evaluate = None
     if val is not None and len(val):
@@ -118,20 +133,23 @@ def train_classifier(
 @torch.no_grad()
 def predict_logits(
     model: EncoderClassifier, ids: Sequence[Sequence[int]], pad_id: int, device: torch.device,
-    batch_size: int = 64, features: bool = False,
+    features: bool = False,
 ) -> np.ndarray:
-    """Logits (N, C), or pooled features (N, H), in input order; batches sorted by length."""
+    """Logits (N, C), or pooled features (N, H), in input order; batches by length, sized
+    to the device (``inference_batches``), copied back once."""
     model.eval()
-    order = np.argsort([len(x) for x in ids], kind="stable")
-    chunks: list[np.ndarray] = []
-    for start in range(0, len(order), batch_size):
-        enc = collate([ids[i] for i in order[start : start + batch_size]], pad_id, device)
+    batches = inference_batches([len(x) for x in ids], device=device, model=model.encoder)
+    chunks: list[torch.Tensor] = []
+    for idx in batches:
+        enc = collate([ids[i] for i in idx], pad_id, device)
         with autocast(device):
             fn = model.features if features else model
-            chunks.append(fn(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy())
-    out = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+            chunks.append(fn(enc["input_ids"], enc["attention_mask"]).float())
+    if not chunks:
+        return np.zeros((0, 0), dtype=np.float32)
+    out = torch.cat(chunks).cpu().numpy()
     result = np.empty_like(out)
-    result[order] = out
+    result[np.concatenate(batches)] = out
     return result
 
 

@@ -123,7 +123,7 @@ def step_stats(support: tuple[torch.Tensor, torch.Tensor], query: tuple[torch.Te
             continue
         logits = head_logits(pair[0], params["head.weight"], params["head.bias"])
         out[f"{name}_loss"] = float(nn.functional.cross_entropy(logits, pair[1]))
-        out[f"{name}_accuracy"] = accuracy(logits, pair[1])
+        out[f"{name}_accuracy"] = float(accuracy(logits, pair[1]))
     return out
 
 
@@ -377,7 +377,7 @@ class GradientMethod(EpisodicMethod):
     def eval_episode(self, batch: EpisodeBatch, ctx: RunContext) -> tuple[float, float]:
         self.encoder.eval()
         loss, logits, _ = self.episode_loss(batch, False, False)
-        return float(loss.detach()), accuracy(logits.detach(), batch.y_query)
+        return float(loss.detach()), float(accuracy(logits, batch.y_query))
 
     # --- adaptation for prediction -----------------------------------------------------------
     def adapt(self, support: TextSet, ctx: RunContext, query: TextSet | None = None

@@ -92,8 +92,8 @@ class ProtoNet(EpisodicMethod):
     def eval_episode(self, batch: EpisodeBatch, ctx: RunContext) -> tuple[float, float]:
         self.encoder.eval()
         logits = self.episode_logits(batch)
-        return float(nn.functional.cross_entropy(logits, batch.y_query)), accuracy(
-            logits, batch.y_query)
+        return float(nn.functional.cross_entropy(logits, batch.y_query)), float(accuracy(
+            logits, batch.y_query))
 
     def adapt(self, support: TextSet, ctx: RunContext, query: TextSet | None = None):
         """No gradient step: the prototypes of the support set are the head, its temperature

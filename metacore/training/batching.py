@@ -3,14 +3,28 @@
 Each batch pads to its own longest text, rounded up to a multiple of 8 (GPU kernels fall off
 their fast paths at odd lengths), and batches are built from texts of similar length so that
 little compute goes to padding: the idea of Hugging Face's ``LengthGroupedSampler``.
+
+How many texts go in one batch is chosen here too, from the device and the data:
+
+* inference (``inference_batches``): texts in order of length, each batch as many as fit in
+  a share of the accelerator's free memory at that batch's length (``activation_bytes``), up
+  to ``MAX_BATCH``; 64 on the CPU, where larger batches gain nothing;
+* training (``micro_batch``): the optimisation batch is the user's setting and never changes
+  (it changes the results); when its activations would not fit, the step runs it as several
+  micro-batches whose gradients add up to the same update (gradient accumulation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
+
+CPU_BATCH = 64  # texts per inference batch on the CPU (and where free memory is unknown)
+MAX_BATCH = 1024  # at most this many texts in one inference batch
+MEMORY_SHARE = 0.5  # of the free memory that one batch's activations may take
 
 
 def pad_multiple(length: int, multiple: int = 8) -> int:
@@ -53,3 +67,49 @@ def length_grouped_batches(
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     order = rng.permutation(len(batches))
     return [batches[i] for i in order]
+
+
+def free_bytes(device: torch.device) -> int | None:
+    """Free memory of an accelerator (None on the CPU and where it cannot be asked)."""
+    if device.type != "cuda":
+        return None
+    from metacore.memory import available_memory
+
+    return available_memory(device)
+
+
+def texts_that_fit(model: Any, seq_len: int, free: int | None, *, training: bool,
+                   limit: int) -> int:
+    """Most texts of ``seq_len`` tokens (at most ``limit``) whose activations fit in
+    ``MEMORY_SHARE`` of ``free`` bytes; ``limit`` when the free memory is unknown."""
+    if free is None or model is None or getattr(model, "config", None) is None:
+        return limit
+    from metacore.memory import activation_bytes, model_shape_of
+
+    per_text = activation_bytes(model_shape_of(model), 1, seq_len, training=training)
+    return int(max(1, min(limit, MEMORY_SHARE * free // max(1, per_text))))
+
+
+def inference_batches(lengths: Sequence[int], *, device: torch.device, model: Any = None
+                      ) -> list[np.ndarray]:
+    """Index batches covering every text once, longest texts first; each batch as large as
+    the device's free memory allows at its padded length (``CPU_BATCH`` on the CPU)."""
+    lengths = np.asarray(lengths, dtype=int)
+    order = np.argsort(-lengths, kind="stable")
+    free = free_bytes(device)
+    batches, start = [], 0
+    while start < len(order):
+        longest = pad_multiple(max(1, int(lengths[order[start]])))
+        n = texts_that_fit(model, longest, free, training=False, limit=MAX_BATCH) \
+            if free is not None else CPU_BATCH
+        batches.append(order[start : start + n])
+        start += n
+    return batches
+
+
+def micro_batch(model: Any, batch: int, seq_len: int, device: torch.device,
+                free: int | None = None) -> int:
+    """Texts per forward/backward pass so that a training batch of ``batch`` texts of
+    ``seq_len`` tokens fits the device (``batch`` itself on the CPU or when it fits)."""
+    free = free_bytes(device) if free is None else free
+    return texts_that_fit(model, seq_len, free, training=True, limit=batch)

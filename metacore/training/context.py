@@ -35,7 +35,7 @@ class EmbeddingCache:
 
     def embed(
         self, backbone: Backbone, texts: Sequence[str], *, device: torch.device,
-        max_length: int | None = None, batch_size: int = 64,
+        max_length: int | None = None, batch_size: int | None = None,
     ) -> np.ndarray:
         length = max_length or backbone.max_length
         key = f"{backbone.name}|{backbone.source}|{backbone.pretrained}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 from collections.abc import Iterator
 
@@ -63,6 +64,27 @@ def autocast(device: torch.device) -> Iterator[None]:
         return
     with torch.autocast(device_type=device.type, dtype=dtype):
         yield
+
+
+COMPILE_MIN_STEPS = 200  # compiling a BERT-sized encoder takes tens of seconds
+
+
+def maybe_compile(model: torch.nn.Module, device: torch.device, steps: int) -> torch.nn.Module:
+    """``torch.compile`` of ``model`` where it pays: on CUDA, for runs of at least
+    ``COMPILE_MIN_STEPS`` steps (shorter runs would spend longer compiling than they save);
+    the model itself elsewhere. The compiled module shares the model's weights, so saving
+    and ``train()``/``eval()`` act on ``model`` as before. Shapes are dynamic (batches pad to
+    their own length); a graph the compiler cannot handle runs eagerly instead of failing.
+    ``METACORE_COMPILE=0`` never compiles, ``=1`` always does (also on the CPU)."""
+    choice = os.environ.get("METACORE_COMPILE", "auto").strip().lower()
+    wanted = choice in {"1", "true", "on"} or (
+        choice == "auto" and device.type == "cuda" and steps >= COMPILE_MIN_STEPS)
+    if not wanted or not hasattr(torch, "compile"):
+        return model
+    from torch import _dynamo
+
+    _dynamo.config.suppress_errors = True  # fall back to eager, never fail the run
+    return torch.compile(model, dynamic=True)
 
 
 def seed_everything(seed: int) -> None:

@@ -59,3 +59,40 @@ def test_a_failing_callback_does_not_end_training():
     ctx.bus.callbacks.append(lambda e: 1 / 0)
     result = run_loop(ctx=ctx, batches=batches(3), total_steps=3, step=lambda b: {"loss": 1})
     assert result.steps == 3 and ctx.bus.errors
+
+
+def test_figures_read_in_batches_keep_every_step_in_order():
+    """Tensor figures are read every ``sync_every`` steps (an accelerator's loop): nothing is
+    lost or reordered, and evaluations still see every step before them."""
+    import torch
+
+    seen = []
+    ctx = RunContext()
+    ctx.bus.callbacks.append(seen.append)
+    reads = []
+    result = run_loop(ctx=ctx, batches=batches(10), total_steps=10,
+                      step=lambda b: {"loss": torch.tensor(1.0 / (b + 1)),
+                                      "acc": torch.tensor(0.25), "lr": 0.1},
+                      evaluate=lambda: reads.append(len(ctx.steps)) or {"val_loss": 1.0},
+                      eval_every=5, sync_every=4)
+    assert result.steps == 10
+    steps = [e for e in seen if isinstance(e, StepEnded)]
+    assert [e.step for e in steps] == list(range(1, 11))
+    assert abs(steps[2].loss - 1 / 3) < 1e-6 and steps[2].metrics == {"acc": 0.25, "lr": 0.1}
+    assert reads == [5, 10]  # every step before an evaluation was read before it ran
+    kinds = [type(e).__name__ for e in seen if isinstance(e, StepEnded | Evaluated)]
+    assert kinds.index("Evaluated") == 5
+
+
+def test_a_nan_read_late_is_reported_at_its_own_step():
+    import pytest
+    import torch
+
+    from metacore.training.loop import TrainingDiverged
+
+    ctx = RunContext()
+    with pytest.raises(TrainingDiverged) as err:
+        run_loop(ctx=ctx, batches=batches(20), total_steps=20, sync_every=8,
+                 step=lambda b: {"loss": torch.tensor(float("nan") if b == 2 else 1.0)})
+    assert err.value.step == 3
+    assert [s["step"] for s in ctx.steps] == [1, 2]  # the NaN never reaches the history
