@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metacore", description="Compare fine-tuning and meta-learning on labelled text.")
     sub = parser.add_subparsers(dest="command")
-    for register in (_add_run, _add_episodic, _add_methods, _add_validate):
+    for register in (_add_run, _add_episodic, _add_methods, _add_validate, _add_export):
         register(sub)
     return parser
 
@@ -296,6 +296,52 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{f.level.upper():7} {f.message}{rows}")
     print("usable" if usable else "NOT usable")
     return EXIT_OK if usable else EXIT_UNUSABLE
+
+
+# --- export ------------------------------------------------------------------------------------
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="write a run's saved model in another format (ONNX) and "
+                       "check it against the PyTorch model")
+    p.add_argument("run", help="a folder written by `metacore run --out`, a saved model "
+                   "folder, or a run id of the app's store")
+    p.add_argument("--format", choices=["onnx"], default="onnx")
+    p.add_argument("--out", help="output folder (default: RUN/onnx, or ./RUN-onnx for a run "
+                   "id)")
+    p.add_argument("--store", help="the app's store folder for a run id (default: "
+                   "$METACORE_HOME)")
+    p.add_argument("--check", type=int, default=500,
+                   help="test texts to compare onnxruntime with PyTorch on (0 = none)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from metacore.runs.onnx import export_onnx, locate
+
+    model, texts = locate(args.run, args.store)
+    if args.out:
+        out = Path(args.out)
+    elif Path(args.run).is_dir():
+        out = (model.parent if model.name == "model" else model) / "onnx"
+    else:
+        out = Path(f"{args.run}-onnx")
+    print(f"exporting {model} to {out} ...", file=sys.stderr)
+    report = export_onnx(model, out, texts=texts[: max(0, args.check)])
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"wrote {out / 'model.onnx'} ({report.file_bytes / 2**20:.1f} MiB), tokenizer, "
+          f"onnx.json and example.py")
+    if report.checked_texts:
+        lat = report.latency_ms
+        print(f"checked on {report.checked_texts} test texts: largest probability difference "
+              f"{report.max_abs_diff:.2e}, same predicted class for "
+              f"{100 * report.same_prediction:.1f} %")
+        print(f"CPU latency per text: onnxruntime {lat['onnxruntime']} ms, PyTorch "
+              f"{lat['pytorch']} ms ({int(lat['threads'])} threads)")
+    else:
+        print("not checked: no test texts with this model (export a run folder to check it)")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

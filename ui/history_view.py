@@ -168,7 +168,7 @@ def exports(run_id: str, status: str) -> None:
     res = models.result(state.home(), run_id, status)
     directory = models.model_dir(run_id)
     st.markdown(t("history.export", run_id=run_id, method=markdown_literal(res.method)))
-    cols = st.columns(5)
+    cols = st.columns(6)
     files = [(t("history.result_json"), lambda: export.result_json(res), f"{run_id}.json"),
              (t("history.per_class_csv"), lambda: export.per_class_csv(res),
               f"{run_id}-per-class.csv"),
@@ -183,8 +183,23 @@ def exports(run_id: str, status: str) -> None:
                             file_name=f"{run_id}-model.zip", key="history_dl_model",
                             icon=":material/download:", disabled=directory is None,
                             on_click="ignore", help=t("history.model_zip_help"))
+    onnx_button(cols[5], run_id, res, directory)
     st.markdown(t("history.reproduce"))
     st.code(export.export_command(res, language()), language="bash")
+
+
+def onnx_button(col: Any, run_id: str, res: Any, directory: Path | None) -> None:
+    """The model as ONNX, checked on the run's test texts; disabled, with the reason as its
+    help, for models ONNX cannot hold (``metacore.runs.onnx.why_not``)."""
+    from metacore.runs.onnx import CHECK_TEXTS, why_not
+
+    problem = why_not(directory) if directory is not None else None
+    texts = [p["text"] for p in res.predictions[:CHECK_TEXTS] if isinstance(p.get("text"), str)]
+    why = say(problem, markdown=False) if problem else t("history.onnx_zip_help")
+    col.download_button(t("history.onnx_zip"), lambda: export.onnx_zip(directory, texts),
+                        file_name=f"{run_id}-onnx.zip", key="history_dl_onnx",
+                        icon=":material/download:", disabled=directory is None or bool(problem),
+                        on_click="ignore", help=why)
 
 
 def share_link(run_id: str, runs: list[Any]) -> None:

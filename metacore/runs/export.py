@@ -150,6 +150,21 @@ def model_zip(model_dir: str | Path) -> bytes:
     return buffer.getvalue()
 
 
+def onnx_zip(model_dir: str | Path, texts: Sequence[str] = ()) -> bytes:
+    """A zip of the model as ONNX (``metacore.runs.onnx.export_onnx``, checked on ``texts``),
+    its files under ``onnx/``: the graph, tokenizer, ``onnx.json`` and ``example.py``."""
+    import tempfile
+
+    from metacore.runs.onnx import export_onnx
+
+    with tempfile.TemporaryDirectory(prefix="metacore-onnx-") as tmp:
+        export_onnx(model_dir, Path(tmp) / "onnx", texts=texts)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            _add_folder(archive, Path(tmp) / "onnx", "onnx")
+        return buffer.getvalue()
+
+
 def _add_folder(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
     if not folder.is_dir():
         raise FileNotFoundError(f"No saved model in {folder}.")

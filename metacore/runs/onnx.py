@@ -1,0 +1,291 @@
+"""A saved model as ONNX: one file that onnxruntime runs without metacore or PyTorch.
+
+What is exported is the whole prediction of an encoder model (``hf-encoder+head``, the format
+of fine-tuning, LoRA, the frozen-embedding heads and the meta-learners): token ids and
+attention mask in, the encoder, mean pooling, the normalisation the method applies, the linear
+head and a softmax, class probabilities out (``probabilities``, N x C; ``logits`` too). The
+graph is traced by PyTorch's exporter (``torch.onnx.export``, the TorchScript path, which
+needs no extra package) with dynamic batch and sequence axes. Beside it go the tokenizer
+(``tokenizer.json``, read by the ``tokenizers`` package), ``onnx.json`` (classes, the longest
+text, what was checked) and ``example.py``, ten lines that classify texts with onnxruntime.
+
+``export_onnx`` then checks the file: onnxruntime's probabilities against the PyTorch model's
+on the run's test texts (the largest absolute difference and the share of texts with the same
+predicted class), and times both on the CPU, one text at a time.
+
+Not exportable, with one sentence each: the TF-IDF pipelines (``tfidf-logreg``, and
+``centroid-blend`` when its n-gram view is in use: scikit-learn-onnx converts word tokens
+only, not the character n-grams these use) and SetFit's own format.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metacore.messages import Message, MessageError, msg
+
+MODEL_FILE = "model.onnx"
+INFO_FILE = "onnx.json"
+EXAMPLE_FILE = "example.py"
+OPSET = 17
+CHECK_TEXTS = 200  # test texts the History page's export is checked on
+LATENCY_TEXTS = 30  # texts timed one at a time for the latency figures
+
+EXAMPLE = '''\
+import json, numpy as np, onnxruntime as ort
+from tokenizers import Tokenizer
+info = json.load(open("onnx.json", encoding="utf-8"))
+tok = Tokenizer.from_file("tokenizer.json")
+tok.enable_truncation(info["max_length"]); tok.enable_padding(pad_id=info["pad_id"])
+session = ort.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
+enc = tok.encode_batch(["I want my money back", "what a lovely day"])
+feed = {"input_ids": np.array([e.ids for e in enc], np.int64),
+        "attention_mask": np.array([e.attention_mask for e in enc], np.int64)}
+print([info["classes"][i] for i in session.run(["probabilities"], feed)[0].argmax(1)])
+'''
+
+
+@dataclass
+class OnnxReport:
+    """What ``export_onnx`` wrote and measured (``onnx.json`` holds the same)."""
+
+    folder: str
+    method: str
+    classes: list[str]
+    max_length: int
+    pad_id: int
+    file_bytes: int
+    checked_texts: int
+    max_abs_diff: float | None
+    same_prediction: float | None
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    opset: int = OPSET
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MessageError("onnx.error.missing") from None
+    return onnxruntime
+
+
+def why_not(model_dir: str | Path) -> Message | None:
+    """Why the saved model in ``model_dir`` cannot be exported (None when it can): read from
+    its manifest alone, so a page can say it before anything is loaded."""
+    import importlib.util
+
+    from metacore.methods.base import read_manifest
+
+    try:
+        manifest = read_manifest(model_dir)
+    except (OSError, ValueError):
+        return msg("onnx.error.no_model", run=str(model_dir))
+    problem = _why_not(manifest)
+    if problem is None and importlib.util.find_spec("onnxruntime") is None:
+        return msg("onnx.error.missing")
+    return problem
+
+
+def _why_not(manifest: dict[str, Any]) -> Message | None:
+    method = manifest.get("method", "?")
+    if manifest.get("format") != "hf-encoder+head":
+        return msg("onnx.error.format", method=method)
+    if float(manifest.get("blend_weight") or 0.0) > 0:
+        return msg("onnx.error.ngram", method=method)
+    return None
+
+
+def _graph(method: Any, manifest: dict[str, Any]):
+    """The PyTorch module that the exporter traces: ids and mask in, (probabilities, logits)
+    out, exactly as the method predicts."""
+    import torch
+    from torch import nn
+
+    from metacore.backbones.base import encode
+
+    problem = _why_not(manifest)
+    if problem is not None:
+        raise MessageError(problem)
+    encoder, head = _encoder_and_head(method)
+    normalize = bool(manifest.get("normalize"))
+
+    class Exported(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder, self.head = encoder, head
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+            feats = encode(self.encoder, input_ids, attention_mask).float()
+            if normalize:
+                feats = nn.functional.normalize(feats, dim=-1)
+            logits = self.head(feats)
+            return torch.softmax(logits, dim=-1), logits
+
+    return Exported().eval()
+
+
+def _encoder_and_head(method: Any):
+    """(encoder, linear head) of a loaded ``hf-encoder+head`` method, on the CPU."""
+    import torch
+    from torch import nn
+
+    if getattr(method, "model", None) is not None:  # fine-tuning and LoRA
+        return method.model.encoder.cpu().eval(), method.model.head.cpu().eval()
+    if getattr(method, "predictor", None) is not None:  # the meta-learners
+        return method.predictor.cpu().eval(), method.head.cpu().eval()
+    # the frozen-embedding heads: numpy weight and bias over the saved encoder
+    head = nn.Linear(method.weight.shape[1], method.weight.shape[0])
+    with torch.no_grad():
+        head.weight.copy_(torch.as_tensor(np.asarray(method.weight), dtype=torch.float32))
+        head.bias.copy_(torch.as_tensor(np.asarray(method.bias), dtype=torch.float32))
+    return method.backbone.model.cpu().eval(), head.eval()
+
+
+def export_onnx(model_dir: str | Path, out: str | Path, *, texts: Sequence[str] = ()
+                ) -> OnnxReport:
+    """Write ``out/model.onnx`` (with tokenizer, ``onnx.json`` and ``example.py``) from the
+    saved model in ``model_dir``; check it on ``texts`` (the run's test texts) and time it.
+
+    Raises:
+        MessageError: the model's format cannot be exported, or onnxruntime is missing.
+    """
+    import torch
+
+    from metacore.methods import load_method
+    from metacore.methods.base import read_manifest
+    from metacore.training.context import RunContext
+
+    ort = _import_onnxruntime()
+    model_dir, out = Path(model_dir), Path(out)
+    manifest = read_manifest(model_dir)
+    problem = _why_not(manifest)
+    if problem is not None:  # before loading anything
+        raise MessageError(problem)
+    method = load_method(model_dir, ctx=RunContext())
+    graph = _graph(method, manifest)
+    backbone = method.backbone
+    max_length = int(manifest.get("max_length") or method.config.to_dict().get("max_length")
+                     or backbone.max_length)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = backbone.tokenize(list(texts[:2]) or ["an example", "another example text"],
+                               max_length)
+    dummy = _feed(sample, backbone.pad_id())
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's notes about tracing and its future
+        torch.onnx.export(
+            graph, (torch.as_tensor(dummy["input_ids"]), torch.as_tensor(dummy["attention_mask"])),
+            str(out / MODEL_FILE), input_names=["input_ids", "attention_mask"],
+            output_names=["probabilities", "logits"], opset_version=OPSET, dynamo=False,
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                          "attention_mask": {0: "batch", 1: "tokens"},
+                          "probabilities": {0: "batch"}, "logits": {0: "batch"}})
+    backbone.tokenizer.save_pretrained(out)
+    (out / EXAMPLE_FILE).write_text(EXAMPLE, encoding="utf-8")
+    session = ort.InferenceSession(str(out / MODEL_FILE), providers=["CPUExecutionProvider"])
+    report = OnnxReport(folder=str(out), method=manifest["method"],
+                        classes=list(manifest["classes"]), max_length=max_length,
+                        pad_id=int(backbone.pad_id()),
+                        file_bytes=(out / MODEL_FILE).stat().st_size, checked_texts=0,
+                        max_abs_diff=None, same_prediction=None)
+    texts = [t for t in texts if isinstance(t, str)]
+    if texts:
+        ids = backbone.tokenize(texts, max_length)
+        onnx_p = _run_batched(session, ids, backbone.pad_id())
+        ctx = RunContext()  # no shared backbone: the saved encoder runs, nothing cached
+        torch_p = np.asarray(method.predict_proba(texts, ctx=ctx), dtype=np.float64)
+        report.checked_texts = len(texts)
+        report.max_abs_diff = float(np.abs(onnx_p - torch_p).max())
+        report.same_prediction = float((onnx_p.argmax(1) == torch_p.argmax(1)).mean())
+        report.latency_ms = _latency(session, method, ctx, texts[:LATENCY_TEXTS], backbone,
+                                     max_length)
+    (out / INFO_FILE).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False),
+                                 encoding="utf-8")
+    return report
+
+
+def _feed(ids: Sequence[Sequence[int]], pad_id: int) -> dict[str, np.ndarray]:
+    length = max(len(x) for x in ids)
+    input_ids = np.full((len(ids), length), pad_id, dtype=np.int64)
+    mask = np.zeros((len(ids), length), dtype=np.int64)
+    for row, seq in enumerate(ids):
+        input_ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def _run_batched(session: Any, ids: Sequence[Sequence[int]], pad_id: int,
+                 batch: int = 64) -> np.ndarray:
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    out = None
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        proba = session.run(["probabilities"], _feed([ids[i] for i in idx], pad_id))[0]
+        if out is None:
+            out = np.zeros((len(ids), proba.shape[1]))
+        out[idx] = proba
+    return out
+
+
+def _latency(session: Any, method: Any, ctx: Any, texts: Sequence[str], backbone: Any,
+             max_length: int) -> dict[str, float]:
+    """Median milliseconds per text, one text per call, tokenising included, on the CPU: the
+    ONNX file in onnxruntime against the same model in PyTorch (``predict_proba``)."""
+    import torch
+
+    def median_ms(fn) -> float:
+        fn(texts[0])  # warm-up: first calls allocate
+        times = []
+        for text in texts:
+            t0 = time.perf_counter()
+            fn(text)
+            times.append(time.perf_counter() - t0)
+        return round(1000 * statistics.median(times), 2)
+
+    pad = backbone.pad_id()
+    onnx_ms = median_ms(lambda t: session.run(["probabilities"], _feed(
+        backbone.tokenize([t], max_length), pad)))
+    torch_ms = median_ms(lambda t: method.predict_proba([t], ctx=ctx))
+    return {"onnxruntime": onnx_ms, "pytorch": torch_ms,
+            "threads": float(torch.get_num_threads())}
+
+
+def locate(run: str | Path, store_root: str | Path | None = None) -> tuple[Path, list[str]]:
+    """(saved model folder, the run's test texts) of ``run``: a folder that ``metacore run
+    --out`` wrote (``model/`` and ``result.json``), a saved model folder itself, or a run id
+    of the app's store (``store_root``, default ``$METACORE_HOME``).
+
+    Raises:
+        MessageError: nothing there keeps a model.
+    """
+    from metacore.methods.base import MANIFEST
+    from metacore.runs.result import RunResult
+    from metacore.runs.store import ARTIFACTS, RESULT_FILE, default_root
+
+    path = Path(run)
+    if not path.is_dir() and "/" not in str(run) and "\\" not in str(run):
+        path = Path(store_root or default_root()) / ARTIFACTS / str(run)
+    if (path / MANIFEST).is_file():
+        return path, []
+    model = path / "model"
+    if not (model / MANIFEST).is_file():
+        raise MessageError("onnx.error.no_model", run=str(run))
+    texts: list[str] = []
+    try:
+        result = RunResult.load(path / RESULT_FILE)
+        texts = [p["text"] for p in result.predictions if isinstance(p.get("text"), str)]
+    except (OSError, ValueError, TypeError):
+        pass  # a model without its result: exported, not checked
+    return model, texts
