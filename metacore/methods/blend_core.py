@@ -171,6 +171,19 @@ def fit_centroid(feats: np.ndarray, y: np.ndarray, n_classes: int,
                         "temperature": (1.0 / s) if z is not None else None}
 
 
+def centroid_head(feats: np.ndarray, y: np.ndarray, n_classes: int,
+                  labels: np.ndarray | None, weight: float) -> CentroidHead:
+    """The centroid head with the label weight ``weight`` chosen elsewhere (on features whose
+    held-out texts were really unseen), its scale fitted on leave-one-out logits."""
+    x = _normalise(np.asarray(feats, dtype=np.float64))
+    lab = None if labels is None else _normalise(np.asarray(labels, np.float64))
+    protos, z, yk = _centroid_logits(x, y, n_classes, lab, weight if lab is not None else 0.0)
+    s = _fit_scale(z, yk)
+    return CentroidHead(prototypes=protos, scale=1.0 if s is None else float(s),
+                        label_weight=float(weight) if lab is not None else 0.0,
+                        calibrated=s is not None)
+
+
 @dataclass
 class BlendChoice:
     weight: float

@@ -74,8 +74,8 @@ class FrozenHeadMethod(Method):
             head.bias.copy_(torch.as_tensor(self.bias))
         save_encoder_head(directory, self.backbone.model, head, self.backbone, self.classes)
         self._write_manifest(directory, format="hf-encoder+head", pooling="mean",
-                             normalize=True, max_length=self.config.max_length,
-                             **self.manifest_extra())
+                             normalize=True,
+                             **{"max_length": self.config.max_length, **self.manifest_extra()})
         return directory
 
     def manifest_extra(self) -> dict:

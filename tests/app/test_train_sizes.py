@@ -10,7 +10,7 @@ import pytest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALL = ["tfidf-logreg", "full-finetune", "linear-probe", "lora", "setfit", "maml", "fomaml",
-       "anil", "centroid-blend", "nearest-centroid", "protonet", "reptile"]
+       "anil", "protonet", "centroid-blend", "nearest-centroid", "reptile"]
 
 
 def _clean(at) -> None:

@@ -73,7 +73,8 @@ def test_without_weights_it_is_nearest_centroid_calibrated(tiny):
     assert np.allclose(head.logits(3 * q), head.logits(q))  # texts are normalised first
     train, test = make_texts(3, 6, seed=1), make_texts(3, 4, seed=2)
     ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
-    plain = create("centroid-blend", {"label_names": False, "ngram_view": False})
+    plain = create("centroid-blend", {"label_names": False, "ngram_view": False,
+                                      "tune_encoder": False})
     plain.fit(train, val=None, ctx=ctx)
     centroid = create("nearest-centroid", {})
     centroid.fit(train, val=None, ctx=ctx)
@@ -119,14 +120,18 @@ def test_one_text_per_class_has_no_cross_validation():
     assert core.choose_blend(None, np.zeros((2, 2)), np.array([0, 1])).weight == 0.0
 
 
-@pytest.mark.parametrize("forced_blend", [None, 0.6])
+@pytest.mark.parametrize("forced_blend,tune", [(None, True), (0.6, True), (None, False)])
 def test_the_method_end_to_end_saves_and_loads_to_the_same_answers(tiny, tmp_path,
-                                                                   monkeypatch, forced_blend):
+                                                                   monkeypatch, forced_blend,
+                                                                   tune):
+    import torch
+
     if forced_blend is not None:  # a model that uses the n-gram view, whatever CV says
         monkeypatch.setattr(core, "choose_blend", lambda *a: core.BlendChoice(forced_blend))
     train, test = make_texts(3, 8, seed=1), make_texts(3, 5, seed=2)
     ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
-    method = create("centroid-blend", {})
+    method = create("centroid-blend", {"tune_encoder": tune})
+    torch.manual_seed(0)  # the runner seeds each run; dropout while tuning draws from torch
     method.fit(train, val=None, ctx=ctx)
     proba = method.predict_proba(test.texts, ctx=ctx)
     assert proba.shape == (len(test), 3) and np.allclose(proba.sum(1), 1.0)
@@ -137,12 +142,23 @@ def test_the_method_end_to_end_saves_and_loads_to_the_same_answers(tiny, tmp_pat
     assert choice["blend_weight"] in core.BLEND_WEIGHTS + (0.6,)
     assert choice["label_weight"] in core.LABEL_WEIGHTS
     assert (method.ngram is not None) == (choice["blend_weight"] > 0)
-    assert method.parameter_counts()["trainable"] == 0
+    assert method.tuned == tune  # K = 8 is enough for training episodes
+    counts = method.parameter_counts()
+    head = 3 * tiny.hidden_size + 3  # the computed prototypes
+    assert counts["trainable"] == (counts["total"] - head if tune else 0)
+    if tune:  # the tuned copy reads texts differently from the shared, frozen encoder
+        frozen = create("centroid-blend", {"tune_encoder": False})
+        frozen.fit(train, val=None, ctx=RunContext(backbone=tiny, seed=0,
+                                                   cache=EmbeddingCache()))
+        assert not np.allclose(frozen.predict_proba(test.texts, ctx=ctx), proba, atol=1e-3)
+        assert ctx.extras["centroid_blend"]["tuned"]["episodes"] > 0
+        assert method.backbone is not tiny and tiny.model.training is False
     assert method.scores_are_probabilities()
     method.save(tmp_path / "m")
     loaded = load_method(tmp_path / "m", ctx=ctx)
     assert np.allclose(loaded.predict_proba(test.texts, ctx=ctx), proba, atol=1e-5)
-    again = create("centroid-blend", {})
+    again = create("centroid-blend", {"tune_encoder": tune})
+    torch.manual_seed(0)
     again.fit(train, val=None, ctx=RunContext(backbone=tiny, seed=0, cache=EmbeddingCache()))
     assert np.array_equal(again.predict_proba(test.texts, ctx=ctx), proba)  # deterministic
 
