@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metacore", description="Compare fine-tuning and meta-learning on labelled text.")
     sub = parser.add_subparsers(dest="command")
-    for register in (_add_run, _add_episodic, _add_methods, _add_validate, _add_export):
+    for register in (_add_run, _add_episodic, _add_methods, _add_validate, _add_export,
+                     _add_sweep):
         register(sub)
     return parser
 
@@ -296,6 +297,68 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{f.level.upper():7} {f.message}{rows}")
     print("usable" if usable else "NOT usable")
     return EXIT_OK if usable else EXIT_UNUSABLE
+
+
+# --- sweep -------------------------------------------------------------------------------------
+def _add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="run a plan's grid (data sets x methods x K x seeds) "
+                       "through the queue into the store, resumably")
+    p.add_argument("plan", help="a plan as JSON (plan.json of `metacore run`), optionally with "
+                   "\"datasets\": [files]")
+    p.add_argument("--store", help="the store folder (default: $METACORE_HOME, the app's)")
+    p.add_argument("--name", help="the sweep's name (default: the file's); its runs are the "
+                   "store's group sweep-NAME")
+    p.add_argument("--save-model", action="store_true", help="keep every run's model")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", help="also write the table of results to this file")
+    p.set_defaults(handler=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from metacore.run.sweep import load_sweep, results_table, run_sweep
+    from metacore.runs.store import RunStore
+
+    sweep = load_sweep(args.plan, name=args.name)
+    store = RunStore(args.store)
+    for plan in sweep.plans:
+        check_before_work(plan, plan.runs(), None)
+    bar = None
+
+    def progress(p) -> None:
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=p.total, initial=p.done, unit="run", file=sys.stderr,
+                       desc=sweep.group, dynamic_ncols=True)
+            if p.skipped:
+                bar.write(f"{p.skipped} of {p.total} runs already in the store: not run again",
+                          file=sys.stderr)
+            return
+        bar.update(1)
+        r = p.result
+        f1 = r.metrics.get("macro_f1", r.metrics.get("macro_f1_mean"))
+        bar.set_postfix_str(f"{p.run.method} K={p.run.shots} seed {p.run.seed}: {r.status}"
+                            + (f" F1 {f1:.3f}" if f1 is not None else ""))
+
+    summary = run_sweep(sweep, store, save_models=args.save_model, progress=progress)
+    if bar is not None:
+        bar.close()
+    rows = results_table(store, sweep)
+    print(f"{'data':<28} {'method':<18} {'K':>4} {'runs':>4} {'macro-F1':>8} {'accuracy':>8}")
+    for row in rows:
+        shots = "all" if row["shots"] is None else row["shots"]
+        print(f"{row['data'][:28]:<28} {row['method']:<18} {shots:>4} {row['runs']:>4} "
+              f"{_pct(row['macro_f1']):>8} {_pct(row['accuracy']):>8}")
+    ran = len(summary.results)
+    print(f"\n{ran} runs now, {summary.skipped} from before, {summary.failed} failed; in "
+          f"{store.root} (group {sweep.group})", file=sys.stderr)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"group": sweep.group, "rows": rows}, indent=2,
+                                              ensure_ascii=False), encoding="utf-8")
+    return EXIT_FAILED if summary.failed else EXIT_OK
 
 
 # --- export ------------------------------------------------------------------------------------

@@ -474,6 +474,24 @@ class RunStore:
         with self._connect() as conn:
             return [row["grp"] for row in conn.execute(sql, args).fetchall()]
 
+    @_healing
+    def plan_keys(self, group: str, *, with_ids: bool = False) -> list[tuple[str, ...]]:
+        """``(key, status)`` of every run in ``group``, the key being its single-run plan's
+        (``ExperimentPlan.key``), for sweeps that resume; ``with_ids`` adds the run id."""
+        from metacore.plan import ExperimentPlan
+
+        with self._connect() as conn:
+            rows = conn.execute("SELECT run_id, status, spec_json FROM runs WHERE grp = ? "
+                                "ORDER BY seq", (group,)).fetchall()
+        out: list[tuple[str, ...]] = []
+        for row in rows:
+            try:
+                key = ExperimentPlan.from_dict(json.loads(row["spec_json"])["plan"]).key()
+            except (ValueError, KeyError, TypeError):
+                continue  # a row without its plan (older store): never counted as done
+            out.append((key, row["status"], row["run_id"]) if with_ids else (key, row["status"]))
+        return out
+
     def artifact_dir(self, run_id: str) -> Path:
         """The run's folder (created on demand); the worker saves the model in ``model/``."""
         _check_id(run_id)
