@@ -309,6 +309,9 @@ def _add_sweep(sub) -> None:
     p.add_argument("--name", help="the sweep's name (default: the file's); its runs are the "
                    "store's group sweep-NAME")
     p.add_argument("--save-model", action="store_true", help="keep every run's model")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run the runs as Ray tasks: on the cluster at ADDRESS ('auto': the one "
+                   "this machine is part of), or on a local Ray without ADDRESS")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", help="also write the table of results to this file")
     p.set_defaults(handler=cmd_sweep)
@@ -343,7 +346,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{p.run.method} K={p.run.shots} seed {p.run.seed}: {r.status}"
                             + (f" F1 {f1:.3f}" if f1 is not None else ""))
 
-    summary = run_sweep(sweep, store, save_models=args.save_model, progress=progress)
+    submit = None
+    if args.ray:
+        from metacore.run.ray_backend import ray_submitter
+
+        submit = ray_submitter(store, None if args.ray == "local" else args.ray,
+                               save_models=args.save_model)
+    summary = run_sweep(sweep, store, save_models=args.save_model, progress=progress,
+                        submit=submit)
     if bar is not None:
         bar.close()
     rows = results_table(store, sweep)

@@ -14,4 +14,4 @@ export PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore::UserWarning:se
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/python -m pip install -q "torch==2.13.0" || .venv/bin/python -m pip install -q "torch>=2.4,<2.14"
 fi
-.venv/bin/python -m pip install -q -e ".[test,setfit,onnx]"
+.venv/bin/python -m pip install -q -e ".[test,setfit,onnx,ray]"

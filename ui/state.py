@@ -117,8 +117,17 @@ def _queue(root: str) -> Any:
 
     # The worker loads through metacore.backbones.load_backbone, cached per process, so the
     # worker and the pages share one copy of each backbone; checked_loader refuses what the
-    # operator does not allow even if a spec got past the page.
-    return JobQueue(_store(root), save_models=True, backbone_loader=checked_loader)
+    # operator does not allow even if a spec got past the page. METACORE_RAY_ADDRESS makes a
+    # Ray cluster the queue's backend for runs ("auto": the cluster this machine is part of;
+    # "local": a Ray started here): README, "Sweeps past one machine".
+    remote = None
+    address = os.environ.get("METACORE_RAY_ADDRESS", "").strip()
+    if address:
+        from metacore.run.ray_backend import RayRunner
+
+        remote = RayRunner(None if address == "local" else address)
+    return JobQueue(_store(root), save_models=True, backbone_loader=checked_loader,
+                    remote=remote)
 
 
 def queue() -> Any:

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from metacore.messages import Message, msg
@@ -47,6 +48,7 @@ from metacore.training.events import (
 )
 
 FINISHED = ("completed", "stopped", "failed", "interrupted")
+REMOTE = "remote"  # the queue of runs that a remote runner (Ray) executes
 ACTIVE = ("queued", "running")
 # Finished jobs kept in memory for polling; older ones live on in the store only.
 MAX_FINISHED_JOBS = 200
@@ -191,12 +193,17 @@ class JobQueue:
             plan has no ``out`` of its own.
         retention: Apply the store's retention policy (``metacore.runs.retention``: models
             and uploads by age and quota) at start and after each run.
+        remote: Run the runs elsewhere (``metacore.run.ray_backend.RayRunner``: Ray tasks on
+            a cluster), ``remote.slots`` of them at once from one queue, instead of one per
+            device in this process. Tasks still run here. A remote run reports its result
+            when it ends, not its live steps.
     """
 
     def __init__(self, store: RunStore | None = None, *,
                  backbone_loader: BackboneLoader | None = None, save_models: bool = True,
-                 retention: bool = True) -> None:
+                 retention: bool = True, remote: Any = None) -> None:
         self.store = store
+        self.remote = remote
         self.retention = retention
         self.backbone_loader = backbone_loader or _default_loader
         self.save_models = save_models
@@ -244,7 +251,8 @@ class JobQueue:
         is not available fails the job at once (as a "failed" result) rather than raising."""
         run = run or plan.runs()[0]
         single = plan.only(run)
-        device, device_error = _device_key(plan.device)
+        device, device_error = (REMOTE, None) if self.remote is not None else \
+            _device_key(plan.device)
         job = _Job(job_id=new_run_id(), kind="run", owner=owner, group=group,
                    label=run.method, device=device, plan=single, run=run, prepared=prepared,
                    estimate_s=estimate_s)
@@ -384,12 +392,15 @@ class JobQueue:
     # --- the worker ---------------------------------------------------------------------------
     def _ensure_worker(self, device: str) -> None:
         """Start the device's worker thread on first use (called under the lock)."""
-        thread = self._threads.get(device)
-        if thread is None or not thread.is_alive():
-            thread = threading.Thread(target=self._work, args=(device,), daemon=True,
-                                      name=f"metacore-worker-{device}")
-            self._threads[device] = thread
-            thread.start()
+        slots = self.remote.slots if device == REMOTE and self.remote is not None else 1
+        for slot in range(slots):  # several remote runs in flight, one local one per device
+            name = device if slot == 0 else f"{device}#{slot}"
+            thread = self._threads.get(name)
+            if thread is None or not thread.is_alive():
+                thread = threading.Thread(target=self._work, args=(device,), daemon=True,
+                                          name=f"metacore-worker-{name}")
+                self._threads[name] = thread
+                thread.start()
 
     def _work(self, device: str) -> None:
         """The worker loop: take the oldest job of this device, run it, repeat."""
@@ -474,6 +485,8 @@ class JobQueue:
             if job.control.should_stop:
                 return _ended_result(job, "stopped", None,
                                      warning=msg("run.warning.stopped_queued"))
+            if job.device == REMOTE and self.remote is not None:
+                return self._remote_attempt(job, plan, out)
             backbone = self._backbone(job, plan)
             result = run(plan, plan.runs()[0], prepared=job.prepared,
                          callbacks=[self._collector(job)], control=job.control,
@@ -485,6 +498,14 @@ class JobQueue:
             # the command repeats what the user asked for, not the app's own model saving
             result.command = to_command(dataclasses.replace(plan, save_model=job.plan.save_model))
         return result
+
+    def _remote_attempt(self, job: _Job, plan: ExperimentPlan, out: str | None) -> RunResult:
+        """The run as a task of ``remote`` (its model unpacked into ``out/model``)."""
+        with self._cond:
+            job.phase = msg("phase.remote")
+        future = self.remote.start(plan, keep_model=out is not None)
+        return self.remote.collect(future, job.plan, job.job_id, control=job.control,
+                                   model_dir=Path(out) / "model" if out else None)
 
     def _backbone(self, job: _Job, plan: ExperimentPlan) -> Any:
         from metacore.methods import registry
@@ -630,24 +651,33 @@ def _ended_result(job: _Job, status: str, error: Message | None, *,
                   warning: Message | None = None, plan: ExperimentPlan | None = None
                   ) -> RunResult:
     """A result for a job that produced none itself (failed early, or stopped while queued)."""
+    result = result_without_run(job.job_id, plan or job.plan, job.run.method, status, error,
+                                command_plan=job.plan, started=job.started)
+    if warning is not None:
+        warn(result, warning)
+    return result
+
+
+def result_without_run(run_id: str, plan: ExperimentPlan, method: str, status: str,
+                       error: Message | None, *, command_plan: ExperimentPlan | None = None,
+                       started: float | None = None) -> RunResult:
+    """The result of a run that the runner never finished (an input error, a crash, a run
+    stopped while it waited, a lost worker): what the plan says, and why."""
     from metacore.methods import registry
     from metacore.plan import legacy_dict
 
-    plan = plan or job.plan
     try:
-        backbone = plan.backbone if registry.get(job.run.method).uses_backbone else None
+        backbone = plan.backbone if registry.get(method).uses_backbone else None
     except ValueError:
         backbone = plan.backbone
     result = RunResult(
-        run_id=job.job_id, method=job.run.method, backbone=backbone, protocol=plan.protocol,
+        run_id=run_id, method=method, backbone=backbone, protocol=plan.protocol,
         status=status, config={"run": legacy_dict(plan), "plan": plan.to_dict()},
-        data={"source": plan.data.path}, command=to_command(job.plan),
+        data={"source": plan.data.path}, command=to_command(command_plan or plan),
         versions=library_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        timing={"total_s": time.time() - job.started} if job.started else {},
+        timing={"total_s": time.time() - started} if started else {},
     )
     if error is not None:
         fail(result, error)
-    if warning is not None:
-        warn(result, warning)
     return result
