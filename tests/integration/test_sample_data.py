@@ -38,7 +38,7 @@ def prepared_en():
 # each here at 10): every step of their loops still runs.
 QUICKER = {"reptile": {"meta_episodes": 6}, "setfit": {"max_steps": 8},
            "maml": {"adapt_passes": 3}, "fomaml": {"adapt_passes": 3},
-           "anil": {"adapt_passes": 3}}
+           "anil": {"adapt_passes": 3}, "centroid-blend": {"tune_passes": 3}}
 
 
 @pytest.mark.parametrize("name", [s.name for s in available()])
