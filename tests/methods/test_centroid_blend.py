@@ -142,11 +142,12 @@ def test_the_method_end_to_end_saves_and_loads_to_the_same_answers(tiny, tmp_pat
     assert choice["blend_weight"] in core.BLEND_WEIGHTS + (0.6,)
     assert choice["label_weight"] in core.LABEL_WEIGHTS
     assert (method.ngram is not None) == (choice["blend_weight"] > 0)
-    assert method.tuned == tune  # K = 8 is enough for training episodes
+    # K = 8 is enough for training episodes; a wanted n-gram view keeps the encoder frozen
+    assert method.tuned == (tune and not forced_blend)
     counts = method.parameter_counts()
     head = 3 * tiny.hidden_size + 3  # the computed prototypes
-    assert counts["trainable"] == (counts["total"] - head if tune else 0)
-    if tune:  # the tuned copy reads texts differently from the shared, frozen encoder
+    assert counts["trainable"] == (counts["total"] - head if method.tuned else 0)
+    if method.tuned:  # the tuned copy reads texts differently from the shared, frozen encoder
         frozen = create("centroid-blend", {"tune_encoder": False})
         frozen.fit(train, val=None, ctx=RunContext(backbone=tiny, seed=0,
                                                    cache=EmbeddingCache()))
@@ -175,3 +176,16 @@ def test_settings_turn_each_view_off_and_tiny_data_still_works(tiny):
     single = create("centroid-blend", {})
     single.fit(TextSet.from_lists(["a b", "c d"], ["only", "only"]), val=None, ctx=ctx)
     assert single.predict_proba(["a"], ctx=ctx).tolist() == [[1.0]]
+
+
+def test_the_encoder_stays_frozen_where_the_ngram_view_is_wanted(tiny, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(core, "choose_blend", lambda *a: core.BlendChoice(0.4))
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    method = create("centroid-blend", {})
+    torch.manual_seed(0)
+    method.fit(make_texts(3, 8, seed=1), val=None, ctx=ctx)
+    assert not method.tuned and method.backbone is tiny
+    assert ctx.extras["centroid_blend"]["tuned"] == {"skipped": "ngram_view"}
+    assert method.parameter_counts()["trainable"] == 0

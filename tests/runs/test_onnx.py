@@ -29,7 +29,7 @@ def _run(tmp_path, method: str, *extra: str):
 @pytest.mark.parametrize("method,extra", [
     ("full-finetune", ("--epochs", "1", "--batch-size", "8")),
     ("nearest-centroid", ()),
-    ("protonet", ("--set", "meta_episodes=3")),
+    ("protonet", ("--set", "meta_episodes=2")),
 ])
 def test_export_matches_pytorch_on_the_test_texts(tmp_path, method, extra):
     out = _run(tmp_path, method, *extra)
