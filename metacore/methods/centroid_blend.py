@@ -111,11 +111,11 @@ class CentroidBlend(FrozenHeadMethod):
                                        max_length=self.feature_length)
         return ctx.embed(texts, max_length=self.config.max_length)
 
-
     @classmethod
     def work(cls, config: CentroidBlendConfig, sizes: DataSizes) -> Work:
-        """The frozen methods' forward pass per text, plus the n-gram model fitted once per
-        fold and once in all (FOLDS + 1 fits of ``tfidf-logreg``'s cost)."""
+        """The frozen methods' forward pass per text; with ``tune_encoder``, protonet's
+        meta-training on the training texts (the adapt protocol only); the n-gram model fitted
+        once per fold and once in all (FOLDS + 1 fits of ``tfidf-logreg``'s cost)."""
         base = super().work(config, sizes)
         if config.tune_encoder and sizes.protocol != "episodic":
             tuning = ProtoNet.work(cls._tuning_of(config), sizes)
@@ -183,15 +183,14 @@ class CentroidBlend(FrozenHeadMethod):
         self.backbone = ctx.require_backbone()
         self.classes, self.tuned = train.classes, False
         self.choice = self._fit_on(train, ctx)  # the weights, on the frozen embeddings
-        if not self.config.tune_encoder:
-            pass
-        elif self.blend_weight > 0:
+        if self.config.tune_encoder and self.blend_weight > 0:
             # The held-out texts want the character n-grams: the embeddings miss what the
             # texts say (a script the backbone reads poorly). Tuning the encoder on them then
             # lost to the frozen rule (ChnSentiCorp on MiniLM: 53.4 against 61.1 % macro-F1),
             # and its sharper probabilities drowned the n-gram view: keep it frozen.
             self.choice["tuned"] = {"skipped": "ngram_view"}
-        elif adapt_schedule(self._tuning_of(self.config), train) is not None:
+        elif self.config.tune_encoder and adapt_schedule(self._tuning_of(self.config),
+                                                         train) is not None:
             self._tune(train, ctx)
         ctx.extras["centroid_blend"] = self.choice
 
