@@ -112,8 +112,13 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
     key = lkey(f"{_prefix(f)}methods")
     # Chosen methods' chips wrap onto as many rows as they need (wrap=True) and the picker
     # grows with them: its own height cap (about five rows) would scroll the last chips of ten
-    # methods out of sight. The style applies to this one widget (its key's class) only.
-    st.html(f"<style>.st-key-{html.escape(key)} div {{max-height: none !important;}}</style>")
+    # methods out of sight. Its text box keeps its unfocused width when focused: at 48 px it
+    # moved to a row of its own, the picker grew a row on focus and shrank on blur, and a click
+    # on Start that blurred it landed after the button had moved up (the click was lost). The
+    # style applies to this one widget (its key's class) only.
+    k = html.escape(key)
+    st.html(f"<style>.st-key-{k} div {{max-height: none !important;}}"
+            f" .st-key-{k} input {{min-width: 8px !important;}}</style>")
     chosen = st.multiselect(t("train.methods.label"), names,
                             default=[m for m in current if m in names],
                             key=key, format_func=method_label,

@@ -209,7 +209,8 @@ class CentroidBlend(FrozenHeadMethod):
         y = np.asarray(train.label_ids(classes))
         weight = float(self.choice.get("label_weight") or 0.0)
         labels = self._label_vectors(classes, ctx) if weight > 0 else None
-        head = core.centroid_head(self._features(train.texts, ctx), y, len(classes), labels,
+        # the trainer embedded the training texts with its encoder when it adapted: reused
+        head = core.centroid_head(trainer.embed(train.texts, ctx=ctx), y, len(classes), labels,
                                   weight)
         self.weight, self.bias, self.calibrated = head.weight, head.bias, head.calibrated
         self.choice["tuned"] = {"episodes": (ctx.extras.get("meta_training") or {})

@@ -20,8 +20,9 @@ from metacore.training.batching import (
     free_bytes,
     inference_batches,
     length_grouped_batches,
-    micro_batch,
     pad_multiple,
+    shape_of,
+    texts_that_fit,
 )
 from metacore.training.context import RunContext
 from metacore.training.device import adamw, autocast, maybe_compile
@@ -87,13 +88,14 @@ def train_classifier(
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     pad = backbone.pad_id()
     forward = maybe_compile(model, device, steps)
-    free = free_bytes(device)  # asked once: the driver call is not free either
+    free = free_bytes(device)  # asked once, with the shape: nothing of it on the hot path
+    shape = shape_of(model.encoder) if free is not None else None
 
     def step(batch: tuple[list[list[int]], np.ndarray]) -> dict[str, float]:
         model.train()
         rows, labels = batch
-        longest = max(len(x) for x in rows)
-        per = micro_batch(model.encoder, len(rows), pad_multiple(longest), device, free)
+        longest = pad_multiple(max(len(x) for x in rows))
+        per = texts_that_fit(shape, longest, free, training=True, limit=len(rows))
         opt.zero_grad(set_to_none=True)
         total = None
         for start in range(0, len(rows), per):  # one pass unless the batch does not fit

@@ -217,13 +217,10 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, texts: Sequence[str] 
 
 
 def _feed(ids: Sequence[Sequence[int]], pad_id: int) -> dict[str, np.ndarray]:
-    length = max(len(x) for x in ids)
-    input_ids = np.full((len(ids), length), pad_id, dtype=np.int64)
-    mask = np.zeros((len(ids), length), dtype=np.int64)
-    for row, seq in enumerate(ids):
-        input_ids[row, : len(seq)] = seq
-        mask[row, : len(seq)] = 1
-    return {"input_ids": input_ids, "attention_mask": mask}
+    """onnxruntime's inputs: the runner's own padding (``collate``), as int64 arrays."""
+    from metacore.training.batching import collate
+
+    return {k: v.numpy() for k, v in collate(ids, pad_id).items()}
 
 
 def _run_batched(session: Any, ids: Sequence[Sequence[int]], pad_id: int,

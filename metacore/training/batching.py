@@ -9,9 +9,10 @@ How many texts go in one batch is chosen here too, from the device and the data:
 * inference (``inference_batches``): texts in order of length, each batch as many as fit in
   a share of the accelerator's free memory at that batch's length (``activation_bytes``), up
   to ``MAX_BATCH``; 64 on the CPU, where larger batches gain nothing;
-* training (``micro_batch``): the optimisation batch is the user's setting and never changes
-  (it changes the results); when its activations would not fit, the step runs it as several
-  micro-batches whose gradients add up to the same update (gradient accumulation).
+* training (``texts_that_fit`` with ``training=True``): the optimisation batch is the
+  user's setting and never changes (it changes the results); when its activations would
+  not fit, the step runs it as several micro-batches whose gradients add up to the same
+  update (gradient accumulation).
 """
 
 from __future__ import annotations
@@ -78,16 +79,26 @@ def free_bytes(device: torch.device) -> int | None:
     return available_memory(device)
 
 
-def texts_that_fit(model: Any, seq_len: int, free: int | None, *, training: bool,
+def texts_that_fit(shape: Any, seq_len: int, free: int | None, *, training: bool,
                    limit: int) -> int:
     """Most texts of ``seq_len`` tokens (at most ``limit``) whose activations fit in
-    ``MEMORY_SHARE`` of ``free`` bytes; ``limit`` when the free memory is unknown."""
-    if free is None or model is None or getattr(model, "config", None) is None:
+    ``MEMORY_SHARE`` of ``free`` bytes, for a model of ``shape`` (``memory.ModelShape``);
+    ``limit`` when the free memory or the shape is unknown."""
+    if free is None or shape is None:
         return limit
-    from metacore.memory import activation_bytes, model_shape_of
+    from metacore.memory import activation_bytes
 
-    per_text = activation_bytes(model_shape_of(model), 1, seq_len, training=training)
+    per_text = activation_bytes(shape, 1, seq_len, training=training)
     return int(max(1, min(limit, MEMORY_SHARE * free // max(1, per_text))))
+
+
+def shape_of(model: Any) -> Any:
+    """The ``ModelShape`` of a Hugging Face encoder, or None for anything without a config."""
+    if model is None or getattr(model, "config", None) is None:
+        return None
+    from metacore.memory import model_shape_of
+
+    return model_shape_of(model)
 
 
 def inference_batches(lengths: Sequence[int], *, device: torch.device, model: Any = None
@@ -97,19 +108,12 @@ def inference_batches(lengths: Sequence[int], *, device: torch.device, model: An
     lengths = np.asarray(lengths, dtype=int)
     order = np.argsort(-lengths, kind="stable")
     free = free_bytes(device)
+    shape = shape_of(model) if free is not None else None
     batches, start = [], 0
     while start < len(order):
         longest = pad_multiple(max(1, int(lengths[order[start]])))
-        n = texts_that_fit(model, longest, free, training=False, limit=MAX_BATCH) \
+        n = texts_that_fit(shape, longest, free, training=False, limit=MAX_BATCH) \
             if free is not None else CPU_BATCH
         batches.append(order[start : start + n])
         start += n
     return batches
-
-
-def micro_batch(model: Any, batch: int, seq_len: int, device: torch.device,
-                free: int | None = None) -> int:
-    """Texts per forward/backward pass so that a training batch of ``batch`` texts of
-    ``seq_len`` tokens fits the device (``batch`` itself on the CPU or when it fits)."""
-    free = free_bytes(device) if free is None else free
-    return texts_that_fit(model, seq_len, free, training=True, limit=batch)

@@ -83,6 +83,21 @@ def pick(page, key: str, values: list[str]) -> None:
         page.keyboard.press("Enter")
         settle(page)
     page.keyboard.press("Escape")
+    # say at once when the choice did not take (instead of running other, slower methods)
+    shown = box.inner_text()
+    assert all(v in shown for v in values), (values, shown)
+    if key == "train_methods":
+        # the picker keeps its height when it loses focus, so the Start button below does not
+        # move under the click that blurs it (that click was lost)
+        focused = box.bounding_box()["height"]
+        box.locator("input").blur()
+        page.wait_for_timeout(200)
+        assert box.bounding_box()["height"] == focused, "the methods picker resizes on blur"
+        from metacore.methods import registry
+
+        others = [s.name for s in registry.available() if s.name not in values
+                  and not any(s.name in v for v in values)]
+        assert not [o for o in others if f"{o} ·" in shown], (values, shown)
 
 
 def select(page, key: str, option: str) -> None:

@@ -11,19 +11,19 @@ from torch import nn
 
 from metacore.memory import activation_bytes, model_shape_of
 from metacore.training import batching
-from metacore.training.batching import MEMORY_SHARE, inference_batches, micro_batch, texts_that_fit
+from metacore.training.batching import MEMORY_SHARE, inference_batches, shape_of, texts_that_fit
 
 
 def test_texts_that_fit_follow_the_free_memory(tiny):
-    per = activation_bytes(model_shape_of(tiny.model), 1, 64, training=True)
+    shape = shape_of(tiny.model)
+    assert shape == model_shape_of(tiny.model) and shape_of(nn.Linear(2, 2)) is None
+    per = activation_bytes(shape, 1, 64, training=True)
     free = int(5 * per / MEMORY_SHARE) + 1
-    assert texts_that_fit(tiny.model, 64, free, training=True, limit=32) == 5
-    assert texts_that_fit(tiny.model, 64, free, training=True, limit=3) == 3
-    assert texts_that_fit(tiny.model, 64, None, training=True, limit=32) == 32
-    assert texts_that_fit(tiny.model, 64, 1, training=True, limit=32) == 1  # never zero
-    # longer texts, fewer of them; the CPU keeps the whole batch
-    assert texts_that_fit(tiny.model, 128, free, training=True, limit=32) < 5
-    assert micro_batch(tiny.model, 16, 128, torch.device("cpu")) == 16
+    assert texts_that_fit(shape, 64, free, training=True, limit=32) == 5
+    assert texts_that_fit(shape, 64, free, training=True, limit=3) == 3
+    assert texts_that_fit(shape, 64, None, training=True, limit=32) == 32  # the CPU: all
+    assert texts_that_fit(shape, 64, 1, training=True, limit=32) == 1  # never zero
+    assert texts_that_fit(shape, 128, free, training=True, limit=32) < 5  # longer: fewer
 
 
 def test_inference_batches_cover_every_text_longest_first(tiny, monkeypatch):
@@ -55,7 +55,9 @@ def _train(tiny, separable, ctx, monkeypatch, per=None):
     from metacore.methods import heads
 
     if per is not None:
-        monkeypatch.setattr(heads, "micro_batch", lambda *a, **k: per)
+        # an accelerator whose free memory holds 3 texts of the batch's length
+        monkeypatch.setattr(heads, "free_bytes", lambda device: 1)
+        monkeypatch.setattr(heads, "texts_that_fit", lambda *a, limit, **k: min(per, limit))
     encoder = copy.deepcopy(tiny.model)
     for module in encoder.modules():
         if isinstance(module, nn.Dropout):
