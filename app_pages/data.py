@@ -12,8 +12,10 @@ st.caption(t("data.caption"))
 
 data = state.dataset()
 data_view.choose_source(data)
-loaded = data_view.load(data["path"], data["text_col"], data["label_col"])
+loaded = data_view.load_chosen(data)
 if data_view.column_mapping(data, loaded):
+    st.rerun()
+if loaded.text_column and data_view.label_format_picker(data, loaded):
     st.rerun()
 data_view.show_findings(loaded.findings + data_view.test_findings(data))
 if loaded.ok and not loaded.frame.empty:

@@ -21,7 +21,18 @@ results_view.leaderboard(results)
 st.subheader(t("results.curves"))
 results_view.curves(results)
 detail = results_view.pick_detail(results)
-if detail is not None:
+if any(r.extra.get("multi_label") for r in results):
+    st.subheader(t("results.multi_label"))
+    results_view.multi_label_scores(results)
+if detail is not None and detail.extra.get("multi_label"):
+    st.subheader(t("results.per_label"))
+    results_view.per_class(detail)
+    st.subheader(t("results.cooccurrence"))
+    st.caption(t("results.cooccurrence_caption"))
+    results_view.cooccurrence(detail)
+    st.subheader(t("results.projection_title"))
+    results_view.projection(detail)
+elif detail is not None:
     episodic = detail.protocol == "episodic"
     st.subheader(t("results.per_class"))
     if episodic:

@@ -12,7 +12,7 @@ st.title(t("train.title"))
 st.caption(t("train.caption"))
 
 data = state.dataset()
-loaded = data_view.load(data["path"], data["text_col"], data["label_col"])
+loaded = data_view.load_chosen(data)
 f = form.current()  # a running comparison's plan comes back with a reload
 classroom_view.load()  # a classroom link fills (and may lock or hide) the settings
 classroom_view.notes()
@@ -36,12 +36,13 @@ else:
     sizes = train_view.adapt_sizes(f, frame, data)
     with left:
         train_view.backbone(f)
-        train_view.methods(f, sizes)
+        train_view.methods(f, sizes, multi_label=loaded.multi_label)
     ready = seeds_ok and bool(f.plan.methods)
     label, key = t("train.start"), "train_start"
 
 if st.button(label, type="primary", disabled=not ready, key=key, icon=":material/play_arrow:"):
-    test = data_view.load(data["test_path"], data["text_col"], data["label_col"]) \
+    test = data_view.load(data["test_path"], data["text_col"], data["label_col"],
+                          data.get("label_format") or loaded.label_format or "none") \
         if data["test_path"] and f.protocol == "adapt" else None
     try:
         queued = form.submit(f, data, queue=state.queue(), owner=state.owner(), loaded=loaded,

@@ -260,6 +260,9 @@ def _add_validate(sub) -> None:
     p.add_argument("file")
     p.add_argument("--text-col")
     p.add_argument("--label-col")
+    p.add_argument("--label-format", choices=("none", ";", "|", ",", "json", "columns"),
+                   help="how a row's labels are written (detected when omitted)",
+                   default=None)
     p.add_argument("--shots", type=_shots, default=None,
                    help="also check that every class has this many examples")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -278,7 +281,8 @@ def _shots(value: str) -> int | None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from metacore.data import load_dataset, validate
 
-    loaded = load_dataset(args.file, text_col=args.text_col, label_col=args.label_col)
+    loaded = load_dataset(args.file, text_col=args.text_col, label_col=args.label_col,
+                          label_format=args.label_format)
     findings = validate(loaded, k_shot=args.shots)
     usable = not any(f.level == "error" for f in findings)
     if args.json:
@@ -288,7 +292,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_OK if usable else EXIT_UNUSABLE
     frame = loaded.frame
     if len(frame):
-        print(f"{loaded.source}: {len(frame)} rows, {frame['label'].nunique()} classes, "
+        kind = f"{len(loaded.to_textset().classes)} labels (several a row)" \
+            if loaded.multi_label else f"{frame['label'].nunique()} classes"
+        print(f"{loaded.source}: {len(frame)} rows, {kind}, "
               f"format {loaded.format}, encoding {loaded.encoding}, text column "
               f"{loaded.text_column!r}, label column {loaded.label_column!r}")
     for f in findings:

@@ -47,6 +47,43 @@ def classification_metrics(
     return metrics, per_class, matrix
 
 
+def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray, labels: Sequence[str]
+                       ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Multi-label scores of 0/1 matrices (N, C) with scikit-learn: micro, macro, weighted
+    and samples F1 (and their precision and recall), Hamming loss, subset accuracy (every
+    label of a text right; also ``accuracy``, so tables that rank by it keep working), and
+    per-label precision, recall, F1 and support.
+
+    Returns:
+        (metrics, per_label).
+    """
+    from sklearn.metrics import accuracy_score, hamming_loss
+
+    y, p = np.asarray(truth).astype(int), np.asarray(predicted).astype(int)
+    metrics: dict[str, float] = {}
+    if len(y):
+        for avg in ("micro", "macro", "weighted", "samples"):
+            ap, ar, af, _ = precision_recall_fscore_support(y, p, average=avg, zero_division=0)
+            metrics.update({f"{avg}_precision": float(ap), f"{avg}_recall": float(ar),
+                            f"{avg}_f1": float(af)})
+        metrics["subset_accuracy"] = metrics["accuracy"] = float(accuracy_score(y, p))
+        metrics["hamming_loss"] = float(hamming_loss(y, p))
+        pr, rc, f1, sup = precision_recall_fscore_support(y, p, average=None, zero_division=0)
+    else:
+        pr = rc = f1 = sup = np.zeros(len(labels))
+    metrics["n_test"] = len(y)
+    metrics["label_cardinality"] = float(y.sum(axis=1).mean()) if len(y) else 0.0
+    per_label = {lab: {"precision": float(pr[i]), "recall": float(rc[i]), "f1": float(f1[i]),
+                       "support": int(sup[i])} for i, lab in enumerate(labels)}
+    return metrics, per_label
+
+
+def cooccurrence(matrix: np.ndarray) -> list[list[int]]:
+    """(C, C) counts of texts carrying both labels i and j (the diagonal: each label's)."""
+    m = np.asarray(matrix).astype(int)
+    return (m.T @ m).tolist()
+
+
 def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     """Mean and the half-width of its 95% confidence interval (Student's t).
 

@@ -40,20 +40,56 @@ def save_upload(name: str, raw: bytes) -> Path:
     return path
 
 
-def load(path: str, text_col: str | None, label_col: str | None) -> LoadedData:
+def load(path: str, text_col: str | None, label_col: str | None,
+         label_format: str | None = None) -> LoadedData:
     try:  # the operator's limits, read now: a changed setting is not hidden by the cache
         limits = Limits.from_env()
     except MessageError as exc:  # a bad METACORE_MAX_* value: name it, like the CLI does
         return LoadedData.bad_limit(Path(path).name, exc.message)
     with st.spinner(t("data.reading"), show_time=False):
-        return _load(path, text_col, label_col, limits)
+        return _load(path, text_col, label_col, limits, label_format)
+
+
+def load_chosen(data: dict[str, Any]) -> LoadedData:
+    """The Data page's file, with its columns and label format as chosen there."""
+    return load(data["path"], data["text_col"], data["label_col"], data.get("label_format"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _load(path: str, text_col: str | None, label_col: str | None, limits: Limits) -> LoadedData:
+def _load(path: str, text_col: str | None, label_col: str | None, limits: Limits,
+          label_format: str | None = None) -> LoadedData:
     # The readers stop at the limits' cells, columns, unzipped bytes and seconds, so no
     # upload keeps this session (or the server) busy past max_parse_seconds.
-    return load_dataset(path, text_col=text_col, label_col=label_col, limits=limits)
+    return load_dataset(path, text_col=text_col, label_col=label_col, limits=limits,
+                        label_format=label_format)
+
+
+LABEL_FORMATS = ("auto", "none", ";", "|", ",", "json", "columns")
+
+
+def label_format_picker(data: dict[str, Any], loaded: LoadedData) -> bool:
+    """How many labels a row carries: detected, shown and changeable (one label per row, or
+    several separated by ; | , or as a JSON list or 0/1 columns). True if changed."""
+    chosen = data.get("label_format") or "auto"
+    found = loaded.label_format or "none"
+    words = {f: t(f"data.label_format.{_format_key(f)}", sep=f) for f in LABEL_FORMATS[1:]}
+    # What was found goes in the caption, not in the "auto" option's words: a combo box keeps
+    # showing an option's old words when only the words change (another file, same choice).
+    words["auto"] = t("data.label_format.auto_option")
+    picked = st.selectbox(t("data.label_format.label"), LABEL_FORMATS,
+                          index=LABEL_FORMATS.index(chosen), format_func=words.get,
+                          key="data_label_format", help=t("data.label_format.help"))
+    if picked == "auto":
+        st.caption(t("data.label_format.auto", found=words[found]))
+    value = None if picked == "auto" else picked
+    if value != data.get("label_format"):
+        data["label_format"] = value
+        return True
+    return False
+
+
+def _format_key(fmt: str) -> str:
+    return "separator" if fmt in (";", "|", ",") else fmt
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -96,7 +132,8 @@ def choose_source(data: dict[str, Any]) -> None:
 
 def _set_file(data: dict[str, Any], kind: str, path: str, name: str) -> None:
     if data["path"] != path:  # a new file: forget the old column mapping
-        data.update(kind=kind, path=path, name=name, text_col=None, label_col=None)
+        data.update(kind=kind, path=path, name=name, text_col=None, label_col=None,
+                    label_format=None)
 
 
 def column_mapping(data: dict[str, Any], loaded: LoadedData) -> bool:
@@ -173,12 +210,24 @@ def show_findings(findings: list[Any]) -> None:
 def overview(loaded: LoadedData) -> None:
     """Counts, a preview table and the class-distribution chart."""
     frame = loaded.frame
+    per_label = frame  # one row per (text, label) for multi-label data: what the chart counts
     a, b, c = st.columns(3)
     a.metric(t("data.examples"), f"{len(frame):,}")
-    b.metric(t("data.classes"), frame["label"].nunique())
-    c.metric(t("data.smallest"), int(frame["label"].value_counts().min()))
+    if loaded.multi_label:
+        from metacore.data.multilabel import decode, shown
+
+        sets = frame["label"].map(decode)
+        frame = frame.assign(label=sets.map(shown))  # "billing; refund", not a JSON list
+        per_label = frame.assign(label=sets.map(list)).explode("label").dropna(
+            subset=["label"])
+        b.metric(t("data.labels"), per_label["label"].nunique(),
+                 help=t("data.labels_help", mean=f"{sets.map(len).mean():.2f}"))
+        c.metric(t("data.rarest_label"), int(per_label["label"].value_counts().min()))
+    else:
+        b.metric(t("data.classes"), frame["label"].nunique())
+        c.metric(t("data.smallest"), int(frame["label"].value_counts().min()))
     st.caption(t("data.fmt.line", format=format_words(loaded)))  # our words, no user text
-    many = frame["label"].nunique() > 8  # a chart of many (long) class names needs the room
+    many = per_label["label"].nunique() > 8  # a chart of many (long) class names needs room
     left, right = st.columns([1, 1] if many else [3, 2], gap="large")
     with left:
         st.markdown(f"**{t('data.preview')}**")
@@ -191,7 +240,8 @@ def overview(loaded: LoadedData) -> None:
                          "label": st.column_config.TextColumn(names["label"]),
                          "split": st.column_config.TextColumn(names["split"])})
     with right:
-        chart = figures.class_distribution(frame, lang=language())
+        title = t("data.rows_per_label") if loaded.multi_label else None
+        chart = figures.class_distribution(per_label, title, lang=language())
         # many classes: the chart keeps a row per class, in a box that scrolls beside the
         # preview (its axis on top stays in view), instead of a page-long column
         box = st.container(height=CHART_BOX) if chart.layout.height > CHART_BOX else st
@@ -282,7 +332,8 @@ def _test_file(data: dict[str, Any]) -> None:
 def test_findings(data: dict[str, Any]) -> list[Any]:
     if not data["test_path"]:
         return []
-    loaded = load(data["test_path"], data["text_col"], data["label_col"])
+    loaded = load(data["test_path"], data["text_col"], data["label_col"],
+                  data.get("label_format") or "none")
     return [f for f in loaded.findings if f.level != "info"]
 
 

@@ -95,6 +95,7 @@ class Form:
         """The shown plan with the Data page's choice (``ui.state.dataset()``) as its data."""
         source = DataSource(path=data["path"], test_path=data.get("test_path"),
                             text_col=data.get("text_col"), label_col=data.get("label_col"),
+                            label_format=data.get("label_format"),
                             test_size=data["test_size"], val_size=data["val_size"],
                             use_split_column=data["use_split_column"],
                             classes_split=self.classes_split())

@@ -63,6 +63,9 @@ def answer(res: RunResult, texts: list[str]) -> None:
     calibrated = bool(getattr(method, "scores_are_probabilities", lambda: True)())
     if not calibrated:
         st.caption(t("play.scores_note"))
+    if getattr(method, "multi_label", False):
+        _labels(method, classes, proba, texts)
+        return
     if len(texts) == 1:
         _one(classes, proba[0], calibrated)
         return
@@ -117,3 +120,39 @@ def _one(classes: list[str], proba: list[float], calibrated: bool = True) -> Non
     fig = figures.probability_bars(table.head(CHART_CLASSES), title, lang=language())
     fig.update_layout(margin={"r": 64})  # room for "96.3%" beside a bar that reaches 100 %
     right.plotly_chart(fig, theme=None, key="play_chart")
+
+
+def _labels(method: object, classes: list[str], proba: object, texts: list[str]) -> None:
+    """Multi-label: every label whose probability reaches its threshold, for each text; for
+    one text, also every label's probability beside its threshold."""
+    from metacore.data.multilabel import shown
+
+    found = method.labels_of(proba)
+    if len(texts) > 1:
+        st.dataframe(pd.DataFrame({"text": texts, "predicted": [shown(x) for x in found]}),
+                     hide_index=True, key="play_table", column_config={
+                         "text": st.column_config.TextColumn(t("play.col_text")),
+                         "predicted": st.column_config.TextColumn(t("play.col_labels"))})
+        return
+    thresholds = list(method.thresholds or [0.5] * len(classes))
+    left, right = st.columns([1, 2], gap="large")
+    with left, st.container(border=True, key="play_answer"):
+        st.markdown(f"**{t('play.predicted_labels')}**")
+        if found[0]:
+            st.markdown(" ".join(f":violet-badge[{markdown_literal(x)}]" for x in found[0]))
+        else:
+            st.caption(t("play.no_label"))
+        st.caption(t("play.labels_note"))
+    table = pd.DataFrame({"label": classes, "probability": list(proba[0]),
+                          "threshold": thresholds})
+    table["above"] = table["probability"] >= table["threshold"]
+    box = right.container(key="play_label_table")
+    box.dataframe(table.sort_values("probability", ascending=False), hide_index=True,
+                  column_config={
+                        "label": st.column_config.TextColumn(t("play.col_label")),
+                        "probability": st.column_config.ProgressColumn(
+                            t("play.col_probability"), format="percent", min_value=0,
+                            max_value=1),
+                        "threshold": st.column_config.NumberColumn(t("play.col_threshold"),
+                                                                   format="%.2f"),
+                        "above": st.column_config.CheckboxColumn(t("play.col_above"))})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from metacore.reporting import figures, palette, tables
@@ -128,7 +129,8 @@ def curves(results: list[RunResult]) -> None:
 
 
 def pick_detail(results: list[RunResult]) -> RunResult | None:
-    scored = sorted((r for r in results if r.confusion.get("matrix")),
+    scored = sorted((r for r in results if r.confusion.get("matrix")
+                     or r.extra.get("multi_label")),
                     key=lambda r: -(r.metrics.get("macro_f1", r.metrics.get("macro_f1_mean"))
                                     or 0))
     if not scored:
@@ -318,3 +320,42 @@ def _highlight(res: RunResult) -> str | None:
     return st.selectbox(t("results.highlight"), classes, index=None,
                         placeholder=t("results.highlight_none"), key="results_highlight",
                         help=t("results.highlight_help"))
+
+
+MULTI_LABEL_METRICS = ("micro_f1", "macro_f1", "samples_f1", "hamming_loss", "subset_accuracy")
+
+
+def multi_label_scores(results: list[RunResult]) -> None:
+    """The multi-label scores of every finished multi-label run, one row each."""
+    rows = [{"method": r.method, "shots": r.data.get("shots") or t("common.all"),
+             "seed": (r.config.get("run") or {}).get("seed"),
+             **{m: r.metrics.get(m) for m in MULTI_LABEL_METRICS}}
+            for r in results if r.extra.get("multi_label") and r.status == "completed"]
+    if not rows:
+        return
+    pct = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
+    config: dict[str, Any] = {m: st.column_config.ProgressColumn(t(f"results.col_{m}"),
+                                                                 help=t(f"results.{m}_help"),
+                                                                 **pct)
+                              for m in MULTI_LABEL_METRICS}
+    config["hamming_loss"] = st.column_config.NumberColumn(
+        t("results.col_hamming_loss"), format="%.3f", help=t("results.hamming_loss_help"))
+    config["method"] = st.column_config.TextColumn(t("results.col_method"))
+    config.update({c: st.column_config.Column(t(f"results.col_{c}")) for c in ("shots", "seed")})
+    with st.container(key="results_multi_label"):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=config)
+    st.caption(t("results.multi_label_caption"))
+
+
+def cooccurrence(res: RunResult) -> None:
+    """Gold and predicted label co-occurrence side by side, and each label's threshold."""
+    lang = language()
+    left, right = st.columns(2, gap="medium")
+    left.plotly_chart(figures.cooccurrence_heatmap(res, which="truth", lang=lang), theme=None,
+                      key="results_cooccurrence_truth")
+    right.plotly_chart(figures.cooccurrence_heatmap(res, which="predicted", lang=lang),
+                       theme=None, key="results_cooccurrence_predicted")
+    thresholds = res.extra.get("thresholds") or {}
+    if thresholds:
+        st.caption(t("results.thresholds", values=", ".join(
+            f"{markdown_literal(k)} {v:.2f}" for k, v in thresholds.items())))

@@ -207,7 +207,8 @@ def dataset() -> dict[str, Any]:
         sample = default_sample()
         data = {
             "kind": "sample", "path": str(SAMPLES / sample), "name": sample,
-            "text_col": None, "label_col": None, "test_path": None, "test_name": None,
+            "text_col": None, "label_col": None, "label_format": None, "test_path": None,
+            "test_name": None,
             "test_size": 0.2, "val_size": 0.1, "seed": 0, "use_split_column": True,
         }
         _restore_dataset(data, st.query_params)

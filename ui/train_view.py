@@ -104,11 +104,21 @@ def backbone(f: Form) -> None:
     f.update(backbone=picked or "minilm", allow_download=allow)
 
 
-def methods(f: Form, sizes: DataSizes | None = None) -> None:
-    """The method picker and, per method, its settings (with what this data changes)."""
+MULTI_LABEL_DEFAULT = ("tfidf-logreg", "linear-probe", "nearest-centroid")
+
+
+def methods(f: Form, sizes: DataSizes | None = None, *, multi_label: bool = False) -> None:
+    """The method picker and, per method, its settings (with what this data changes). For
+    multi-label data only the methods that learn several labels a text are offered, and a
+    caption names the others and why."""
     mode = classroom_view.mode()
     names = [s.name for s in registry.installed()]
+    hidden = [n for n in names if multi_label
+              and not registry.get(n).method_cls.supports_multi_label]
+    names = [n for n in names if n not in hidden]
     current = f.plan.methods
+    if hidden and not any(m in names for m in current):  # nothing chosen can run: a start
+        current = {m: {} for m in MULTI_LABEL_DEFAULT if m in names}
     key = lkey(f"{_prefix(f)}methods")
     # Chosen methods' chips wrap onto as many rows as they need (wrap=True) and the picker
     # grows with them: its own height cap (about five rows) would scroll the last chips of ten
@@ -116,9 +126,8 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
     # moved to a row of its own, the picker grew a row on focus and shrank on blur, and a click
     # on Start that blurred it landed after the button had moved up (the click was lost). The
     # style applies to this one widget (its key's class) only.
-    k = html.escape(key)
-    st.html(f"<style>.st-key-{k} div {{max-height: none !important;}}"
-            f" .st-key-{k} input {{min-width: 8px !important;}}</style>")
+    st.html(f"<style>.st-key-{html.escape(key)} div {{max-height: none !important;}}"
+            f" .st-key-{html.escape(key)} input {{min-width: 8px !important;}}</style>")
     chosen = st.multiselect(t("train.methods.label"), names,
                             default=[m for m in current if m in names],
                             key=key, format_func=method_label,
@@ -126,7 +135,9 @@ def methods(f: Form, sizes: DataSizes | None = None) -> None:
                                    else "episodic.methods_help"),
                             disabled=mode.locks("methods"), wrap=True)  # every chip in sight
     f.update(methods={m: dict(current.get(m, {})) for m in chosen})
-    if f.protocol == "adapt":
+    if hidden:
+        st.caption(t("train.methods.multi_label_hidden", names=", ".join(hidden)))
+    elif f.protocol == "adapt":
         from metacore.methods.recommend import reason
 
         st.caption(reason(language()), help=t("train.methods.recommended_help"))

@@ -24,11 +24,21 @@ class TextSet:
 
     texts: tuple[str, ...]
     labels: tuple[str, ...]
+    # Multi-label data: each text's labels (sorted; empty = none of them). ``labels`` is then
+    # each row's labels as shown ("billing; refund"), which splits stratify by, and ``classes``
+    # every label that occurs.
+    label_sets: tuple[tuple[str, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         # object.__setattr__ because the dataclass is frozen; coercion here lets
         # callers pass lists or pandas Series without breaking immutability.
         object.__setattr__(self, "texts", tuple(str(t) for t in self.texts))
+        if self.label_sets is not None:
+            from metacore.data.multilabel import shown
+
+            sets = tuple(tuple(sorted({str(x) for x in s})) for s in self.label_sets)
+            object.__setattr__(self, "label_sets", sets)
+            object.__setattr__(self, "labels", tuple(shown(s) for s in sets))
         object.__setattr__(self, "labels", tuple(str(lab) for lab in self.labels))
         if len(self.texts) != len(self.labels):
             raise ValueError(
@@ -40,11 +50,32 @@ class TextSet:
         """Return the number of examples."""
         return len(self.texts)
 
+    @classmethod
+    def multi(cls, texts: Iterable[object], label_sets: Iterable[Iterable[object]]) -> TextSet:
+        """A multi-label set: each text with its labels (any iterable; empty = none)."""
+        texts = tuple(str(t) for t in texts)
+        sets = tuple(tuple(str(x) for x in s) for s in label_sets)
+        return cls(texts=texts, labels=(), label_sets=sets)
+
+    @property
+    def multi_label(self) -> bool:
+        return self.label_sets is not None
+
     @cached_property
     def _sorted_classes(self) -> tuple[str, ...]:
         # Cached because models ask for the class list often and sets are O(n);
         # cached_property writes to __dict__ directly, so it works on a frozen dataclass.
+        if self.label_sets is not None:
+            return tuple(sorted({lab for s in self.label_sets for lab in s}))
         return tuple(sorted(set(self.labels)))
+
+    def label_matrix(self, classes: Sequence[str]) -> np.ndarray:
+        """(N, C) 0/1 float32: which of ``classes`` each text carries (multi-label sets; a
+        single-label set gives its one-hot rows)."""
+        from metacore.data.multilabel import label_matrix
+
+        sets = self.label_sets if self.label_sets is not None else [(x,) for x in self.labels]
+        return label_matrix(sets, classes)
 
     @property
     def classes(self) -> list[str]:
@@ -61,6 +92,9 @@ class TextSet:
             A new TextSet.
         """
         idx = [int(i) for i in indices]
+        if self.label_sets is not None:
+            return TextSet.multi([self.texts[i] for i in idx],
+                                 [self.label_sets[i] for i in idx])
         return TextSet(
             texts=tuple(self.texts[i] for i in idx),
             labels=tuple(self.labels[i] for i in idx),
@@ -79,6 +113,8 @@ class TextSet:
         Returns:
             An int64 array of length ``len(self)``.
         """
+        if self.label_sets is not None:
+            raise ValueError("multi-label texts have several labels each: use label_matrix")
         lookup = {c: i for i, c in enumerate(classes)}
         return np.fromiter(
             (lookup.get(lab, -1) for lab in self.labels), dtype=np.int64, count=len(self)

@@ -181,6 +181,9 @@ def sample_k_shot(train: TextSet, k: int | None, *, seed: int) -> TextSet:
         k: Examples per class; None keeps every example.
         seed: Random seed.
 
+    Multi-label texts are drawn so that every label gets K where the data allows
+    (``_sample_labels``).
+
     Returns:
         The sample, ordered by class and then by sampled order.
 
@@ -191,6 +194,8 @@ def sample_k_shot(train: TextSet, k: int | None, *, seed: int) -> TextSet:
         return train
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
+    if train.multi_label:
+        return _sample_labels(train, k, seed)
     rng = np.random.default_rng(seed)
     classes = train.classes
     codes = pd.Categorical(train.labels, categories=classes).codes
@@ -203,3 +208,48 @@ def sample_k_shot(train: TextSet, k: int | None, *, seed: int) -> TextSet:
         members = order[bounds[c] : bounds[c + 1]]
         chosen.extend(members[rng.permutation(len(members))][:k].tolist())
     return train.subset(chosen)
+
+
+def _sample_labels(train: TextSet, k: int, seed: int) -> TextSet:
+    """K examples of every label of a multi-label set, reproducibly.
+
+    Labels are served rarest first; each takes texts carrying it, in one seeded order, until
+    K of the chosen texts carry it (texts chosen for other labels count too, so co-occurring
+    labels need fewer). A label with fewer than K texts keeps all of them: ``shortfall`` and
+    the validation finding "too_few_for_k" say which. Up to K texts with none of the labels
+    are kept as negatives. Frequent labels can end up with more than K, since they ride along
+    with rarer ones.
+    """
+    sets = train.label_sets or ()
+    order = np.random.default_rng(seed).permutation(len(train))
+    counts = {c: 0 for c in train.classes}
+    freq = {c: 0 for c in counts}
+    for labels in sets:
+        for lab in labels:
+            freq[lab] += 1
+    chosen: list[int] = []
+    taken = np.zeros(len(train), dtype=bool)
+    for label in sorted(counts, key=lambda c: (freq[c], c)):
+        for i in order:
+            if counts[label] >= k:
+                break
+            if not taken[i] and label in sets[i]:
+                taken[i] = True
+                chosen.append(int(i))
+                for lab in sets[i]:
+                    counts[lab] += 1
+    empty = [int(i) for i in order if not sets[i]][:k]
+    return train.subset(chosen + empty)
+
+
+def shortfall(sample: TextSet, k: int | None) -> dict[str, int]:
+    """Labels (classes) of a K-shot sample with fewer than K texts, and how many they got."""
+    if k is None:
+        return {}
+    if sample.multi_label:
+        from metacore.data.multilabel import label_counts
+
+        counts = label_counts(sample.label_sets or ())
+    else:
+        counts = pd.Series(sample.labels).value_counts().to_dict()
+    return {c: int(counts.get(c, 0)) for c in sample.classes if counts.get(c, 0) < k}

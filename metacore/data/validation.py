@@ -259,6 +259,7 @@ def check_and_clean(
     *,
     text_column: str = "text",
     label_column: str = "label",
+    multi: str | None = None,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Clean a text/label frame and report every problem found.
 
@@ -267,6 +268,7 @@ def check_and_clean(
         limits: Size limits.
         text_column: Original text column name, for messages.
         label_column: Original label column name, for messages.
+        multi: For multi-label rows (canonical label lists), the format they were read in.
 
     Returns:
         The cleaned frame (index still file row numbers) and findings. An error
@@ -286,34 +288,100 @@ def check_and_clean(
         findings += split_findings
     findings += formula_findings(frame)
     findings += duplicate_findings(frame)
-    findings += class_findings(frame, limits, label_column)
+    if multi:
+        findings += multi_label_findings(frame, limits, label_column, multi)
+    else:
+        findings += class_findings(frame, limits, label_column)
     return frame, findings
 
 
-def _k_shot_findings(frame: pd.DataFrame, k_shot: int) -> list[Finding]:
-    """Warn about classes too small for K examples to train on plus one to test on."""
+def multi_label_findings(frame: pd.DataFrame, limits: Limits, label_column: str,
+                         how: str) -> list[Finding]:
+    """What multi-label rows need checking: how many labels a row carries (an info that also
+    says how they were read, so it can be confirmed), labels that never occur alone, labels
+    with one row, rows with none of the labels, and the class limits.
+
+    Args:
+        frame: Cleaned frame whose "label" column holds canonical label lists.
+        limits: Provides ``max_classes``.
+        label_column: The label column's name (or the 0/1 columns'), for messages.
+        how: The format read (a separator, "json" or "columns").
+    """
+    from metacore.data.multilabel import decode, label_counts
+
+    sets = frame["label"].map(decode)
+    counts = label_counts(sets)
+    sizes = sets.map(len)
+    if len(counts) < 2:
+        params = {"label": next(iter(counts), "")}
+        return [Finding("error", "single_class", params, (), len(frame))]
+    if len(counts) > limits.max_classes:
+        params = {"n": len(counts), "limit": limits.max_classes, "column": label_column}
+        return [Finding("error", "too_many_classes", params, (), len(frame))]
+    how_read = msg(f"term.label_format.{'separator' if how in ';|,' else how}", sep=how)
+    info = {"labels": len(counts), "mean": round(float(sizes.mean()), 2),
+            "most": int(sizes.max()), "several": int((sizes > 1).sum()), "how": how_read,
+            "column": label_column}
+    wording = info if how in ";|," else msg("finding.multi_label-fixed", **info)
+    findings = [Finding("info", "multi_label", wording, (), len(frame))]
+    alone = {s[0] for s in sets if len(s) == 1}
+    never = sorted(set(counts) - alone)
+    if never:
+        rows = frame.index[sets.map(lambda s: bool(set(s) & set(never))).to_numpy()]
+        params = {"n": len(never), "classes": listing([[c, counts[c]] for c in never])}
+        findings.append(finding_for_rows("warning", "label_never_alone", params, rows))
+    singles = sorted(c for c, n in counts.items() if n == 1)
+    if singles:
+        rows = frame.index[sets.map(lambda s: bool(set(s) & set(singles))).to_numpy()]
+        params = {"n": len(singles), "classes": listing(singles)}
+        findings.append(finding_for_rows("warning", "tiny_class", params, rows))
+    empty = sizes == 0
+    if empty.any():
+        params = {"n": int(empty.sum())}
+        findings.append(finding_for_rows("warning", "no_label_rows", params,
+                                         frame.index[empty.to_numpy()]))
+    return findings
+
+
+def label_pool_counts(frame: pd.DataFrame, multi: bool) -> pd.Series:
+    """Rows per class, or per label of multi-label rows (a row counts once for each)."""
+    if not multi:
+        return frame["label"].value_counts()
+    from metacore.data.multilabel import decode, label_counts
+
+    return pd.Series(label_counts(frame["label"].map(decode)), dtype=int)
+
+
+def _k_shot_findings(frame: pd.DataFrame, k_shot: int, multi: bool = False) -> list[Finding]:
+    """Warn about classes (labels, for multi-label rows) too small for K examples to train on
+    plus one to test on."""
     has_column = "split" in frame.columns
     is_train = canonical_splits(frame["split"]) == "train" if has_column else None
     from_train = is_train is not None and bool(is_train.any())
     pool, need = (frame.loc[is_train], k_shot) if from_train else (frame, k_shot + 1)
-    counts = pool["label"].value_counts().reindex(sorted(frame["label"].unique()), fill_value=0)
+    every = label_pool_counts(frame, multi)
+    counts = label_pool_counts(pool, multi).reindex(sorted(every.index), fill_value=0)
     short = counts[counts < need].sort_values()
     if short.empty:
         return []
     pairs = [[str(name), int(n)] for name, n in short.items()]
     params = {"n": len(short), "k": k_shot, "need": need, "classes": listing(pairs)}
-    wording = msg("finding.too_few_for_k-train", **params) if from_train else params
-    affected = int(frame["label"].isin(short.index).sum())
+    variant = "-train" if from_train else ""
+    if multi:
+        variant += "-labels"
+    wording = msg(f"finding.too_few_for_k{variant}", **params) if variant else params
+    affected = int(every[short.index].sum())
     return [Finding("warning", "too_few_for_k", wording, (), affected)]
 
 
-def _limit_findings(frame: pd.DataFrame, limits: Limits, present: set[str]) -> list[Finding]:
+def _limit_findings(frame: pd.DataFrame, limits: Limits, present: set[str],
+                    multi: bool = False) -> list[Finding]:
     """Re-check row and class limits when validate() is given stricter limits than loading."""
     findings: list[Finding] = []
     if "too_many_rows" not in present and len(frame) > limits.max_rows:
         wording = msg("finding.too_many_rows-data", n=len(frame), limit=limits.max_rows)
         findings.append(Finding("error", "too_many_rows", wording, (), len(frame)))
-    n_classes = int(frame["label"].nunique()) if "label" in frame.columns else 0
+    n_classes = len(label_pool_counts(frame, multi)) if "label" in frame.columns else 0
     if "too_many_classes" not in present and n_classes > limits.max_classes:
         wording = msg("finding.too_many_classes-data", n=n_classes, limit=limits.max_classes)
         findings.append(Finding("error", "too_many_classes", wording, (), len(frame)))
@@ -342,9 +410,10 @@ def validate(
     if any(f.level == "error" for f in findings) or data.frame.empty:
         return findings
     if limits is not None:
-        findings += _limit_findings(data.frame, limits, {f.code for f in findings})
+        findings += _limit_findings(data.frame, limits, {f.code for f in findings},
+                                    data.multi_label)
     if k_shot is not None:
-        findings += _k_shot_findings(data.frame, k_shot)
+        findings += _k_shot_findings(data.frame, k_shot, data.multi_label)
     return findings
 
 

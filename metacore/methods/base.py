@@ -35,10 +35,15 @@ class Method:
     # Reads the frozen backbone through the shared embedding cache: in a comparison only the
     # first such method pays for embedding the texts.
     shares_embeddings: ClassVar[bool] = False
+    # Learns from texts that carry several labels each (``metacore.methods.multilabel``):
+    # independent per-label probabilities and per-label thresholds.
+    supports_multi_label: ClassVar[bool] = False
 
     def __init__(self, config: MethodConfig) -> None:
         self.config = config
         self.classes: list[str] = []
+        self.multi_label = False  # set by fit from the data
+        self.thresholds: list[float] | None = None  # per label, multi-label only
 
     # --- the "adapt to my classes" protocol -------------------------------------------------
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
@@ -51,7 +56,31 @@ class Method:
 
     def predict(self, texts: Sequence[str], *, ctx: RunContext) -> list[str]:
         proba = self.predict_proba(texts, ctx=ctx)
+        if self.multi_label:
+            from metacore.data.multilabel import shown
+
+            return [shown(labels) for labels in self.labels_of(proba)]
         return [self.classes[i] for i in proba.argmax(axis=1)]
+
+    def labels_of(self, proba: np.ndarray) -> list[tuple[str, ...]]:
+        """Multi-label: each row's labels, those whose probability reaches its threshold."""
+        from metacore.methods.multilabel import DEFAULT_THRESHOLD, labels_above
+
+        thresholds = self.thresholds or [DEFAULT_THRESHOLD] * len(self.classes)
+        return labels_above(proba, thresholds, self.classes)
+
+    def start_fit(self, train: TextSet) -> None:
+        """What every ``fit`` begins with: the classes, and whether the texts carry several
+        labels (refused, with the methods that can, by one that cannot)."""
+        self.classes = train.classes
+        self.multi_label = train.multi_label
+        self.thresholds = [0.5] * len(self.classes) if train.multi_label else None
+        if train.multi_label and not self.supports_multi_label:
+            from metacore.data import DataError
+            from metacore.messages import msg
+
+            raise DataError(msg("run.error.not_multi_label", method=self.name,
+                                methods=multi_label_methods()))
 
     # --- the "generalise to unseen classes" protocol ----------------------------------------
     def meta_train(self, base: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
@@ -124,12 +153,20 @@ class Method:
         caller's to restore."""
         manifest = read_manifest(directory)
         method = cls(cls.config_cls.from_dict(manifest["config"]))
-        method.classes = manifest["classes"]
+        method.restore_labels(manifest)
         return method, manifest
 
+    def restore_labels(self, manifest: dict[str, Any]) -> None:
+        """The classes, and for multi-label models their thresholds, from a manifest."""
+        self.classes = manifest["classes"]
+        self.multi_label = bool(manifest.get("multi_label"))
+        self.thresholds = manifest.get("thresholds") if self.multi_label else None
+
     def _write_manifest(self, directory: Path, **extra: Any) -> None:
+        labels = {"multi_label": True, "thresholds": [float(t) for t in self.thresholds or ()]} \
+            if self.multi_label else {}
         manifest = {"method": self.name, "config": self.config.to_dict(),
-                    "classes": self.classes, **extra}
+                    "classes": self.classes, **labels, **extra}
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
                                           encoding="utf-8")
 
@@ -153,3 +190,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def multi_label_methods() -> list[str]:
+    """The registered methods that learn from multi-label data."""
+    from metacore.methods import registry
+
+    return [s.name for s in registry.available() if s.method_cls.supports_multi_label]

@@ -182,8 +182,9 @@ class CentroidBlend(FrozenHeadMethod):
         return record
 
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
+        self.start_fit(train)
         self.backbone = ctx.require_backbone()
-        self.classes, self.tuned = train.classes, False
+        self.tuned = False
         self.choice = self._fit_on(train, ctx)  # the weights, on the frozen embeddings
         if self.config.tune_encoder:
             if language_fit(self.backbone, list(train.texts))[1] is not None:

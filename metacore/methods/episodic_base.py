@@ -353,6 +353,7 @@ class EpisodicMethod(Method):
     # --- the adapt-to-my-classes protocol ----------------------------------------------------
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
         """Meta-train on episodes drawn from ``train`` (shape fitted to it), then adapt to it."""
+        self.start_fit(train)
         c = self.config
         self._ensure_encoder(ctx)
         plan = adapt_schedule(c, train)

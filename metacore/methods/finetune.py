@@ -28,6 +28,7 @@ from metacore.methods.heads import (
     save_encoder_head,
     train_classifier,
 )
+from metacore.methods.multilabel import sigmoid
 from metacore.methods.registry import register
 from metacore.training.context import RunContext
 
@@ -63,6 +64,7 @@ class EncoderMethod(Method):
 
     config: FinetuneConfig
     cost_factor = 1.3  # real batches pad to their longest text; optimiser steps
+    supports_multi_label = True  # a sigmoid head trained with binary cross-entropy
 
     @classmethod
     def work(cls, config: FinetuneConfig, sizes: DataSizes) -> Work:
@@ -91,7 +93,7 @@ class EncoderMethod(Method):
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
         c = self.config
         self.backbone = ctx.require_backbone()
-        self.classes = train.classes
+        self.start_fit(train)
         encoder = self.make_encoder(self.backbone)
         self.model = EncoderClassifier(encoder, self.backbone.hidden_size, len(self.classes),
                                        dropout=c.dropout)
@@ -110,7 +112,8 @@ class EncoderMethod(Method):
                               features=features)
 
     def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
-        return softmax(self._logits(texts, ctx))
+        logits = self._logits(texts, ctx)
+        return sigmoid(logits) if self.multi_label else softmax(logits)
 
     def embed(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray | None:
         return self._logits(texts, ctx, features=True)

@@ -74,7 +74,8 @@ def train_classifier(
     device = ctx.device
     model.to(device)
     ids = backbone.tokenize(train.texts, max_length)
-    y = train.label_ids(classes)
+    multi = train.multi_label  # a sigmoid per label (binary cross-entropy), not a softmax
+    y = train.label_matrix(classes) if multi else train.label_ids(classes)
     steps = epochs * -(-len(ids) // batch_size)
     head = set(id(p) for p in model.head.parameters())
     body = [p for p in model.parameters() if p.requires_grad and id(p) not in head]
@@ -85,7 +86,10 @@ def train_classifier(
     warm = max(1, int(warmup_ratio * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
-    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    if multi:  # summed over labels and texts, so a batch's mean is over its texts
+        loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
+    else:
+        loss_fn = nn.CrossEntropyLoss(reduction="sum")
     pad = backbone.pad_id()
     forward = maybe_compile(model, device, steps)
     free = free_bytes(device)  # asked once, with the shape: nothing of it on the hot path
@@ -115,10 +119,16 @@ def train_classifier(
     evaluate = None
     if val is not None and len(val):
         val_ids = backbone.tokenize(val.texts, max_length)
-        val_y = val.label_ids(classes)
+        val_y = val.label_matrix(classes) if multi else val.label_ids(classes)
 
         def evaluate() -> dict[str, float]:
             logits = predict_logits(model, val_ids, pad, device)
+            if multi:  # accuracy: every label of a text right (at 0.5), as subset accuracy
+                loss = nn.functional.binary_cross_entropy_with_logits(
+                    torch.as_tensor(logits), torch.as_tensor(val_y), reduction="sum"
+                ) / max(1, len(val_y))
+                right = ((logits > 0) == (val_y > 0.5)).all(axis=1)
+                return {"val_loss": float(loss), "val_accuracy": float(right.mean())}
             loss = nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(val_y))
             return {"val_loss": float(loss), "val_accuracy": float((logits.argmax(1) == val_y)
                                                                      .mean())}
@@ -180,7 +190,7 @@ def restore_method(cls: type, directory: str | Path) -> tuple[object, nn.Linear,
     directory = Path(directory)
     manifest = read_manifest(directory)
     method = cls(cls.config_cls.from_dict(manifest["config"]))
-    method.classes = manifest["classes"]
+    method.restore_labels(manifest)
     encoder, head, tokenizer = load_encoder_head(directory)
     method.backbone = Backbone(name=str(directory), model=encoder, tokenizer=tokenizer,
                                source=str(directory), pretrained=True)

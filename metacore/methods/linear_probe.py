@@ -17,6 +17,7 @@ from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
 from metacore.methods.base import softmax
 from metacore.methods.frozen_head import FrozenHeadMethod
+from metacore.methods.multilabel import one_vs_rest, sigmoid
 from metacore.methods.registry import register
 from metacore.training.context import RunContext
 
@@ -36,12 +37,17 @@ class LinearProbe(FrozenHeadMethod):
     """Only a linear head is learned; the encoder is shared and never changes."""
 
     config: LinearProbeConfig
+    supports_multi_label = True  # one-vs-rest logistic regression on the embeddings
 
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
         self.backbone = ctx.require_backbone()
-        self.classes = train.classes
+        self.start_fit(train)
         x = self._features(train.texts, ctx)
         hidden = x.shape[1]
+        if self.multi_label:  # a logistic regression per label, read through a sigmoid
+            self.weight, self.bias = one_vs_rest(x, train.label_matrix(self.classes),
+                                                 self.config.c)
+            return
         if len(self.classes) == 1:
             self.weight, self.bias = np.zeros((1, hidden)), np.zeros(1)
             return
@@ -55,4 +61,5 @@ class LinearProbe(FrozenHeadMethod):
 
     def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
         assert self.weight is not None, "fit() first"
-        return softmax(self._features(texts, ctx) @ self.weight.T + self.bias)
+        logits = self._features(texts, ctx) @ self.weight.T + self.bias
+        return sigmoid(logits) if self.multi_label else softmax(logits)

@@ -20,6 +20,7 @@ from metacore.methods.base import softmax
 from metacore.methods.calibration import calibrate_head
 from metacore.methods.episodic_base import DISTANCES, head_logits, proto_head
 from metacore.methods.frozen_head import FrozenHeadMethod
+from metacore.methods.multilabel import choose_thresholds, sigmoid
 from metacore.methods.registry import register
 from metacore.training.context import RunContext
 
@@ -45,6 +46,7 @@ class NearestCentroid(FrozenHeadMethod):
     """Class prototypes of frozen, L2-normalised backbone embeddings (cached per run)."""
 
     config: NearestCentroidConfig
+    supports_multi_label = True  # a prototype per label, with a learned threshold
 
     @classmethod
     def trainable_parameters(cls, config, shape, n_classes: int) -> int:
@@ -92,12 +94,46 @@ class NearestCentroid(FrozenHeadMethod):
 
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
         self.backbone = ctx.require_backbone()
-        self.classes = train.classes
+        self.start_fit(train)
+        if self.multi_label:
+            self.weight, self.bias = self._label_head(train, ctx)
+            return
         self.weight, self.bias, self.calibration = self._head(train, ctx)
         ctx.extras["calibration"] = self.calibration
 
+    def _label_head(self, train: TextSet, ctx: RunContext) -> tuple[np.ndarray, np.ndarray]:
+        """Multi-label: a prototype per label (the mean of the normalised embeddings of the
+        texts that carry it) and a threshold on the cosine similarity to it, learned on the
+        training texts: each carrier is compared with its label's prototype *without* itself
+        (leave one out), the others with the whole prototype, and the threshold with the best
+        F1 is kept. As a head: ``sigmoid(scale * (cos - threshold))``, 0.5 at the threshold."""
+        feats = self._features(train.texts, ctx).astype(np.float64)
+        feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
+        truth = train.label_matrix(self.classes).astype(bool)
+        scale = self.config.scale
+        weight = np.zeros((len(self.classes), feats.shape[1]))
+        bias = np.zeros(len(self.classes))
+        for j in range(len(self.classes)):
+            members = truth[:, j]
+            total = feats[members].sum(axis=0)
+            proto = total / max(1, members.sum())
+            sims = feats @ (proto / max(np.linalg.norm(proto), 1e-12))
+            if members.sum() > 1:  # leave one out: the carrier's own embedding taken away
+                rest = total[None, :] - feats[members]
+                rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-12)
+                sims[members] = (feats[members] * rest).sum(axis=1)
+            threshold = choose_thresholds(sims[:, None], members[:, None],
+                                          default=float(np.median(sims)))[0]
+            weight[j] = scale * proto / max(np.linalg.norm(proto), 1e-12)
+            bias[j] = -scale * threshold
+        return weight, bias
+
     def predict_proba(self, texts: Sequence[str], *, ctx: RunContext) -> np.ndarray:
         assert self.weight is not None, "fit() first"
+        if self.multi_label:
+            feats = self._features(texts, ctx).astype(np.float64)
+            feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
+            return sigmoid(feats @ self.weight.T + self.bias)
         return self._proba(texts, self.weight, self.bias, ctx)
 
     def predict_episode(self, support: TextSet, query: Sequence[str], *, ctx: RunContext

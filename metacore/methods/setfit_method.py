@@ -138,7 +138,7 @@ class SetFit(Method):
         from transformers import TrainerCallback
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-        self.classes = train.classes
+        self.start_fit(train)
         run_ctx, method = ctx, self
 
         class Progress(TrainerCallback):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import joblib
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
 from metacore.config import MethodConfig, setting
@@ -45,9 +47,11 @@ class TfidfLogregConfig(MethodConfig):
           colour="#64748b",
           description="TF-IDF word and character n-grams + logistic regression (no neural net).")
 class TfidfLogreg(Method):
-    """Bag of n-grams weighted by TF-IDF, classified by logistic regression (scikit-learn)."""
+    """Bag of n-grams weighted by TF-IDF, classified by logistic regression (scikit-learn);
+    multi-label data gets one-vs-rest logistic regression (``OneVsRestClassifier``)."""
 
     config: TfidfLogregConfig
+    supports_multi_label = True
 
     def __init__(self, config: TfidfLogregConfig) -> None:
         super().__init__(config)
@@ -71,11 +75,19 @@ class TfidfLogreg(Method):
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, c.char_ngrams),
                                 sublinear_tf=True, max_features=c.max_features)
         features = FeatureUnion([("words", words), ("chars", chars)])
-        return make_pipeline(features, LogisticRegression(C=c.c, max_iter=2000))
+        head = LogisticRegression(C=c.c, max_iter=2000)
+        if self.multi_label:  # a logistic regression per label (constant for a label on all)
+            head = OneVsRestClassifier(head)
+        return make_pipeline(features, head)
 
     def fit(self, train: TextSet, *, val: TextSet | None, ctx: RunContext) -> None:
-        self.classes = train.classes
+        self.start_fit(train)
         self.pipeline = self._build()
+        if self.multi_label:
+            with warnings.catch_warnings():  # "label not present in all training examples"
+                warnings.simplefilter("ignore", UserWarning)
+                self.pipeline.fit(list(train.texts), train.label_matrix(self.classes))
+            return
         if len(self.classes) == 1:  # logistic regression needs two classes; predict the one
             self.pipeline = None
             return
@@ -89,8 +101,8 @@ class TfidfLogreg(Method):
     def parameter_counts(self) -> dict[str, int]:
         if self.pipeline is None:
             return {"trainable": 0, "total": 0}
-        lr = self.pipeline[-1]
-        n = int(lr.coef_.size + lr.intercept_.size)
+        heads = getattr(self.pipeline[-1], "estimators_", [self.pipeline[-1]])
+        n = int(sum(h.coef_.size + h.intercept_.size for h in heads if hasattr(h, "coef_")))
         return {"trainable": n, "total": n}
 
     def save(self, directory: str | Path) -> Path:

@@ -58,6 +58,10 @@ def add_arguments(p: argparse.ArgumentParser, command: str = "run") -> None:
     p.add_argument("--data", help="CSV, TSV, JSONL, XLSX or text<TAB>label file")
     p.add_argument("--text-col", help="column with the text (detected when omitted)")
     p.add_argument("--label-col", help="column with the label (detected when omitted)")
+    p.add_argument("--label-format", default=None,
+                   help="how a row's labels are written: none (one label), ; | , (several, "
+                        "separated), json (a list), columns (one 0/1 column per label); "
+                        "detected when omitted")
     p.add_argument("--method", help="a name from `metacore methods`; several: a,b,c "
                    "(run: the recommended method when left out)")
     p.add_argument("--backbone", default="minilm",
@@ -160,7 +164,8 @@ def from_arguments(args: argparse.Namespace, command: str = "run") -> Experiment
                              meta_episodes=args.meta_train_episodes)
         return ExperimentPlan(protocol="episodic", data=data, episodes=shape, **common)
     data = DataSource(path=args.data, test_path=args.test, text_col=args.text_col,
-                      label_col=args.label_col, test_size=args.test_size,
+                      label_col=args.label_col, label_format=args.label_format,
+                      test_size=args.test_size,
                       val_size=args.val_size, use_split_column=not args.ignore_split_column,
                       split_seed=args.split_seed)
     shots = [parse_shots(s) for s in str(args.shots).split(",") if s.strip()]
@@ -221,7 +226,8 @@ def _argv(plan: ExperimentPlan) -> list[str]:
         optional = [("--test", d.test_path), ("--split-seed", d.split_seed)]
     optional += [("--init-seed", None if plan.init_seeds is None
                   else seeds_text(plan.init_seeds)), ("--text-col", d.text_col),
-                 ("--label-col", d.label_col), ("--out", plan.out)]
+                 ("--label-col", d.label_col), ("--label-format", d.label_format),
+                 ("--out", plan.out)]
     parts += [x for flag, value in optional if value is not None and value != ""
               for x in (flag, str(value))]
     if plan.device != "auto":

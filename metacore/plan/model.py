@@ -50,6 +50,9 @@ class DataSource:
             data seed draws it.
         classes_split: Unseen classes: ``column`` (the file's split column), ``random``, or
             ``meta_train=a,b;meta_val=c;novel=d,e``.
+        label_format: How a row's labels are written (``metacore.data.multilabel.FORMATS``:
+            "none" one label, ";" "|" "," separated, "json" a list, "columns" 0/1 columns);
+            None detects it.
     """
 
     path: str = ""
@@ -61,8 +64,13 @@ class DataSource:
     use_split_column: bool = True
     split_seed: int | None = None
     classes_split: str = "column"
+    label_format: str | None = None
 
     def check(self) -> None:
+        from metacore.data.multilabel import FORMATS
+
+        if self.label_format is not None and self.label_format not in FORMATS:
+            raise PlanError("plan.label_format", value=self.label_format, formats=list(FORMATS))
         if not 0.0 < self.test_size < 1.0:
             raise PlanError("plan.test_size", value=self.test_size)
         if not 0.0 <= self.val_size < 1.0 or self.test_size + self.val_size >= 1.0:

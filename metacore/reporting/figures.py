@@ -340,6 +340,43 @@ def confusion_heatmap(result: RunResult, *, normalize: bool = False,
     return fig
 
 
+def cooccurrence_heatmap(result: RunResult, *, which: str = "truth",
+                         lang: str = "en") -> go.Figure:
+    """Multi-label: how often two labels are on the same test text, in the gold labels
+    (``which="truth"``) or the predicted ones ("predicted"); the diagonal is each label's
+    count. Labels are ordered by ``tables.confusion_order`` of the gold counts, so labels that
+    go together stand together in both views."""
+    data = result.extra.get("cooccurrence") or {}
+    raw, matrix = list(data.get("labels") or []), data.get(which) or []
+    title = label(lang, f"cooccurrence_{which}")
+    if not raw or not matrix:
+        return _empty(title, label(lang, "no_cooccurrence"))
+    order = tables.confusion_order(data.get("truth") or matrix)
+    names = [raw[i] for i in order]
+    n = len(names)
+    counts = pd.DataFrame(matrix).iloc[order, order].to_numpy()
+    cell = confusion_cell_px(n)
+    many = n > 12
+    ticks = plotly_literals(short_labels(names, 26 if n > 30 else 34))
+    full = plotly_literals(names)
+    axis = {"tickmode": "array", "tickvals": list(range(n)), "ticktext": ticks,
+            "showgrid": False, "zeroline": False, "tickfont": {"size": 10 if many else 12}}
+    fig = _figure(title, height=cell * n + (300 if many else 230),
+                  margin={"l": 20, "r": 20, "t": 56, "b": 20}, hovermode="closest",
+                  dragmode=False, showlegend=False,
+                  xaxis={**axis, "tickangle": -90 if many else -35, "range": [-0.5, n - 0.5]},
+                  yaxis={**axis, "range": [n - 0.5, -0.5]})
+    text = [[str(v) if (v or not many) else "" for v in row] for row in counts]
+    custom = [[[full[i], full[j]] for j in range(n)] for i in range(n)]
+    texts = label(lang, "texts")
+    fig.add_heatmap(z=counts, x=list(range(n)), y=list(range(n)), colorscale="Purples",
+                    text=text, texttemplate="%{text}", showscale=False, xgap=1, ygap=1,
+                    customdata=custom, textfont={"size": 9 if n > 40 else 11 if many else 13},
+                    hovertemplate=f"%{{customdata[0]}} + %{{customdata[1]}}: %{{z}} {texts}"
+                    "<extra></extra>")
+    return fig
+
+
 def episode_accuracy(result: RunResult, *, lang: str = "en") -> go.Figure:
     """Histogram of accuracy per test episode, with the mean and its 95% interval."""
     records = result.extra.get("episodes") or []

@@ -80,12 +80,15 @@ class AdaptProtocol:
         K-shot samples always by the data seed."""
         d = plan.data
         loaded = loaded or load_dataset(d.path, text_col=d.text_col, label_col=d.label_col,
+                                        label_format=d.label_format,
                                         limits=limits)
         findings = list(validate(loaded, k_shot=run.shots, limits=limits))
         require_usable(findings)
         if d.test_path and test_loaded is None:
             test_loaded = load_dataset(d.test_path, text_col=d.text_col,
-                                       label_col=d.label_col, limits=limits)
+                                       label_col=d.label_col, limits=limits,
+                                       label_format=d.label_format or loaded.label_format
+                                       or "none")
         if test_loaded is not None:
             # A test file may hold a single class (the user tests one label); other errors stop.
             test_findings = [f for f in validate(test_loaded, limits=limits)
@@ -110,7 +113,7 @@ class AdaptProtocol:
                 "classes": prepared.classes, "n_train": len(prepared.train),
                 "n_val": len(prepared.val) if prepared.val else 0,
                 "n_test": len(prepared.split.test), "shots": run.shots,
-                "split": prepared.split.to_dict()}
+                "split": prepared.split.to_dict(), **_label_summary(prepared, run)}
 
     def before_training(self, ctx: Any, prepared: PreparedData) -> None:
         """Measure whether the backbone reads these texts (a warning when it does not)."""
@@ -124,13 +127,23 @@ class AdaptProtocol:
     def train(self, method: Any, prepared: PreparedData, ctx: Any) -> None:
         ctx.phase("training", texts=len(prepared.train), classes=len(prepared.classes))
         method.fit(prepared.train, val=prepared.val, ctx=ctx)
+        if prepared.train.multi_label and prepared.val is not None:
+            # each label's threshold: the best F1 on the validation texts that carry it
+            from metacore.methods.multilabel import choose_thresholds
+
+            proba = method.predict_proba(list(prepared.val.texts), ctx=ctx)
+            chosen = choose_thresholds(proba, prepared.val.label_matrix(method.classes))
+            method.thresholds = [round(float(t), 4) for t in chosen]
 
     def test(self, method: Any, prepared: PreparedData, ctx: Any, result: Any, *,
              run: PlannedRun, project: bool = True) -> None:
         test = prepared.split.test
         ctx.phase("predicting", texts=len(test))
         proba = method.predict_proba(list(test.texts), ctx=ctx)
-        _score(result, method.classes, test, proba, prepared.classes)
+        if test.multi_label:
+            _score_labels(result, method, test, proba)
+        else:
+            _score(result, method.classes, test, proba, prepared.classes)
         if project and ctx.backbone is not None:
             ctx.phase("projecting", points=min(PROJECTION_POINTS, len(test)))
             result.extra["projection"] = embedding_projection(method, ctx, test, run.seed)
@@ -158,6 +171,47 @@ def _score(result: Any, method_classes: list[str], test: TextSet, proba: np.ndar
         for t, y, p, row in zip(test.texts[:MAX_PREDICTIONS], test.labels, predicted, proba)
     ]
     result.extra["proba_labels"] = list(method_classes)
+
+
+def _label_summary(prepared: PreparedData, run: PlannedRun) -> dict[str, Any]:
+    """Multi-label data: that it is, the training texts per label, and the labels the K-shot
+    sample could not give K texts (the data did not have them)."""
+    if not prepared.train.multi_label:
+        return {}
+    from metacore.data.multilabel import label_counts
+    from metacore.data.splits import shortfall
+
+    counts = label_counts(prepared.train.label_sets or ())
+    return {"multi_label": True, "train_per_label": {c: int(counts[c]) for c in
+                                                     prepared.classes},
+            "short_labels": shortfall(prepared.train, run.shots)}
+
+
+def _score_labels(result: Any, method: Any, test: TextSet, proba: np.ndarray) -> None:
+    """Multi-label scores: every label above its threshold is predicted."""
+    from metacore.data.multilabel import shown
+    from metacore.metrics import cooccurrence, multilabel_metrics
+
+    classes = list(method.classes)
+    unseen = sorted(set().union(*map(set, test.label_sets or ())) - set(classes))
+    labels = classes + unseen  # a test label never trained on counts as always missed
+    predicted = method.labels_of(proba)
+    truth = test.label_matrix(labels)
+    guess = test.multi(test.texts, predicted).label_matrix(labels)
+    result.metrics, result.per_class = multilabel_metrics(truth, guess, labels)
+    result.confusion = {"labels": [], "matrix": []}  # none between labels: co-occurrence
+    result.extra["multi_label"] = True
+    result.extra["thresholds"] = dict(zip(classes, map(float, method.thresholds or ())))
+    result.extra["cooccurrence"] = {"labels": labels, "truth": cooccurrence(truth),
+                                    "predicted": cooccurrence(guess)}
+    result.predictions = [
+        {"text": t, "label": shown(y), "predicted": shown(p), "labels": list(y),
+         "predicted_labels": list(p), "confidence": round(float(row.max()), 4) if len(row)
+         else 0.0, "proba": [round(float(x), 4) for x in row]}
+        for t, y, p, row in zip(test.texts[:MAX_PREDICTIONS], test.label_sets or (), predicted,
+                                proba)
+    ]
+    result.extra["proba_labels"] = classes
 
 
 def embedding_projection(method: Any, ctx: Any, test: TextSet, seed: int = 0

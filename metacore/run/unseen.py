@@ -58,9 +58,12 @@ class UnseenProtocol:
         """Load, split classes, check feasibility, draw test episodes. Raises ``DataError``."""
         d, e = plan.data, plan.episodes
         loaded = loaded or load_dataset(d.path, text_col=d.text_col, label_col=d.label_col,
+                                        label_format=d.label_format,
                                         limits=limits)
         findings = list(validate(loaded, limits=limits))
         require_usable(findings)
+        if loaded.multi_label:
+            raise DataError(msg("run.error.multi_label_unseen"))
         split = resolve_class_split(d.classes_split, loaded.frame, run.seed)
         everything = TextSet(tuple(loaded.frame["text"]), tuple(loaded.frame["label"]))
         novel = split.part(everything, "novel")

@@ -201,6 +201,9 @@ def _engine_findings() -> list[Finding]:
     out += episode_findings(tiny, n_way=1, k_shot=1, n_query=1)
     out += episode_findings(tiny, n_way=3, k_shot=2, n_query=1, part="the novel classes")
     out += _budget_findings()
+    multi = b"text,a,b,c\nx y,1,1,0\nz w,0,1,1\nv u,1,0,0\nq r,0,0,0\ns t,0,1,0\n"
+    out += validate(load_dataset(multi, filename="m.csv"), k_shot=4)  # 0/1 columns
+    out += load_dataset(b"text,labels\nx,a;b\ny,a\nz,b;c\nw,c\n", filename="s.csv").findings
     return out
 
 

@@ -102,7 +102,7 @@ def pick(page, key: str, values: list[str]) -> None:
 
 def select(page, key: str, option: str) -> None:
     """Choose ``option`` (its label) in the select box found by its key."""
-    page.locator(f".st-key-{key}").click()
+    page.locator(f".st-key-{key} [role=combobox]").first.click()  # its box, not its label
     page.get_by_role("option", name=option).click()
     settle(page)
 
