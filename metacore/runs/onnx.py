@@ -69,6 +69,10 @@ class OnnxReport:
     same_prediction: float | None
     latency_ms: dict[str, float] = field(default_factory=dict)
     opset: int = OPSET
+    # Multi-label models: ``probabilities`` are a sigmoid per label, and a label applies when
+    # its probability reaches its threshold (``thresholds``, in the order of ``classes``).
+    multi_label: bool = False
+    thresholds: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,6 +125,7 @@ def _graph(method: Any, manifest: dict[str, Any]):
         raise MessageError(problem)
     encoder, head = _encoder_and_head(method)
     normalize = bool(manifest.get("normalize"))
+    multi = bool(manifest.get("multi_label"))  # a sigmoid per label, as the method predicts
 
     class Exported(nn.Module):
         def __init__(self) -> None:
@@ -132,6 +137,8 @@ def _graph(method: Any, manifest: dict[str, Any]):
             if normalize:
                 feats = nn.functional.normalize(feats, dim=-1)
             logits = self.head(feats)
+            if multi:
+                return torch.sigmoid(logits), logits
             return torch.softmax(logits, dim=-1), logits
 
     return Exported().eval()
@@ -199,7 +206,9 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, texts: Sequence[str] 
                         classes=list(manifest["classes"]), max_length=max_length,
                         pad_id=int(backbone.pad_id()),
                         file_bytes=(out / MODEL_FILE).stat().st_size, checked_texts=0,
-                        max_abs_diff=None, same_prediction=None)
+                        max_abs_diff=None, same_prediction=None,
+                        multi_label=bool(method.multi_label),
+                        thresholds=list(method.thresholds) if method.multi_label else None)
     texts = [t for t in texts if isinstance(t, str)]
     if texts:
         ids = backbone.tokenize(texts, max_length)
@@ -208,7 +217,11 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, texts: Sequence[str] 
         torch_p = np.asarray(method.predict_proba(texts, ctx=ctx), dtype=np.float64)
         report.checked_texts = len(texts)
         report.max_abs_diff = float(np.abs(onnx_p - torch_p).max())
-        report.same_prediction = float((onnx_p.argmax(1) == torch_p.argmax(1)).mean())
+        if method.multi_label:  # the same labels above their thresholds
+            cut = np.asarray(method.thresholds, dtype=float)[None, :]
+            report.same_prediction = float(((onnx_p >= cut) == (torch_p >= cut)).all(1).mean())
+        else:
+            report.same_prediction = float((onnx_p.argmax(1) == torch_p.argmax(1)).mean())
         report.latency_ms = _latency(session, method, ctx, texts[:LATENCY_TEXTS], backbone,
                                      max_length)
     (out / INFO_FILE).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False),

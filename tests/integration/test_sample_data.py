@@ -67,3 +67,24 @@ def test_chinese_text_works_and_the_english_backbone_says_so(minilm):
     assert any(m["level"] == "warning" and "multilingual" in str(Message.from_dict(m))
                for m in probe.messages)  # the coded warning, for other languages
     assert probe.extra["language"]["unknown_token_share"] > 0.2
+
+
+ML = str(Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets_multilabel.csv")
+
+
+def test_multi_label_sample_with_the_bundled_backbone(minilm):
+    """Our multi-label tickets: the embedding methods find the labels well above what
+    predicting every label (micro-F1 about 0.38 here) or none would score, and the frozen
+    embeddings beat tf-idf's n-grams at K = 8 (0.72 against 0.63 measured, seed 0)."""
+    plan = ExperimentPlan(methods={"tfidf-logreg": {}, "linear-probe": {},
+                                   "nearest-centroid": {}}, data=DataSource(path=ML),
+                          shots=(8,), seeds=(0,), device="cpu")
+    prepared = prepare(plan)
+    scores = {}
+    for one in plan.runs():
+        result = run(plan, one, prepared=prepared, backbone=minilm)
+        assert result.status == "completed", result.error
+        assert result.extra["multi_label"] and len(result.per_class) == 7
+        scores[one.method] = result.metrics["micro_f1"]
+    assert scores["linear-probe"] > 0.6 and scores["nearest-centroid"] > 0.45, scores
+    assert scores["linear-probe"] > scores["tfidf-logreg"], scores

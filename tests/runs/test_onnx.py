@@ -45,6 +45,22 @@ def test_export_matches_pytorch_on_the_test_texts(tmp_path, method, extra):
     assert info["max_abs_diff"] == report.max_abs_diff
 
 
+@pytest.mark.parametrize("method", ["linear-probe", "nearest-centroid"])
+def test_a_multi_label_export_gives_its_sigmoids_and_thresholds(tmp_path, method):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / \
+        "support_tickets_multilabel.csv"
+    out = tmp_path / method
+    assert main(["run", "--data", str(sample), "--method", method, "--backbone", "tiny",
+                 "--shots", "4", "--device", "cpu", "--out", str(out), "--quiet",
+                 "--save-model"]) == 0
+    model, texts = locate(out)
+    report = export_onnx(model, tmp_path / "onnx", texts=texts)
+    assert report.multi_label and len(report.thresholds) == len(report.classes) == 7
+    assert report.max_abs_diff < 1e-4 and report.same_prediction == 1.0
+
+
 def test_the_example_classifies_without_metacore(tmp_path):
     out = _run(tmp_path, "nearest-centroid")
     report = export_onnx(out / "model", tmp_path / "onnx", texts=[])
