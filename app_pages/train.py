@@ -21,8 +21,10 @@ if not loaded.ok:
     st.page_link("app_pages/data.py", label=t("train.go_data"), icon=":material/table_view:")
     st.stop()
 
-st.markdown(t("train.data_line", name=markdown_literal(data["name"]),
-              texts=f"{len(loaded.frame):,}", classes=loaded.frame["label"].nunique()))
+st.markdown(t("train.data_line_labels" if loaded.multi_label else "train.data_line",
+              name=markdown_literal(data["name"]), texts=f"{len(loaded.frame):,}",
+              classes=len(loaded.to_textset().classes) if loaded.multi_label
+              else loaded.frame["label"].nunique()))
 classroom_view.preset_picker(data, len(loaded.frame))
 episodic = train_view.protocol(f) == "episodic"  # draws the protocol switch
 if episodic:

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> dict:
                              "total_s": time.perf_counter() - t0,
                              "n_train": len(prepared.train), "n_test": len(prepared.split.test),
                              "labels": len(prepared.classes), "load": os.getloadavg()[0]})
-                write_json(f"multilabel-{args.shots}.json", payload)
+                write_json(f"multilabel-{args.shots}{args.tag}.json", payload)
                 print(f"{name} seed {seed} {one.method}: {result.status} micro-F1 "
                       f"{rows[-1]['micro_f1']} macro-F1 {rows[-1]['macro_f1']}", flush=True)
     return payload
@@ -111,9 +111,10 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--backbone", default="minilm")
     p.add_argument("--test-cap", type=int, default=1500)
+    p.add_argument("--tag", default="", help="appended to the JSON file's name")
     args = p.parse_args()
     payload = run(args)
-    path = write_json(f"multilabel-{args.shots}.json", payload)
+    path = write_json(f"multilabel-{args.shots}{args.tag}.json", payload)
     print(table(payload))
     print(f"wrote {path}")
 
