@@ -38,7 +38,7 @@ def test_multi_label_data_train_results_playground(server) -> None:
         nav(page, "Train & compare")
         offered = page.get_by_text("Not offered:").first.inner_text()
         assert "protonet" in offered and "centroid-blend" in offered
-        pick(page, "train_methods", ["tfidf-logreg", "linear-probe"])
+        pick(page, "train_methods", ["linear-probe"])
         page.get_by_role("button", name="Start comparison").click()
         page.get_by_role("button", name="See the results").wait_for()
         page.get_by_role("button", name="See the results").click()
