@@ -409,15 +409,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"wrote {out / 'model.onnx'} ({report.file_bytes / 2**20:.1f} MiB), tokenizer, "
-          f"onnx.json and example.py")
+    beside = "tokenizer, onnx.json" if report.max_length else "onnx.json"
+    print(f"wrote {out / 'model.onnx'} ({report.file_bytes / 2**20:.1f} MiB; input "
+          f"{', '.join(report.inputs)}), {beside} and example.py")
     if report.checked_texts:
         lat = report.latency_ms
         print(f"checked on {report.checked_texts} test texts: largest probability difference "
-              f"{report.max_abs_diff:.2e}, same predicted class for "
+              f"{report.max_abs_diff:.2e} from {report.reference}, same prediction for "
               f"{100 * report.same_prediction:.1f} %")
-        print(f"CPU latency per text: onnxruntime {lat['onnxruntime']} ms, PyTorch "
-              f"{lat['pytorch']} ms ({int(lat['threads'])} threads)")
+        print(f"CPU latency per text: onnxruntime {lat['onnxruntime']} ms, "
+              f"{report.reference} {lat[report.reference.lower()]} ms "
+              f"({int(lat['threads'])} threads)")
     else:
         print("not checked: no test texts with this model (export a run folder to check it)")
     return EXIT_OK
