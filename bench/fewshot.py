@@ -1,6 +1,7 @@
 """Few-shot accuracy: every method at K examples per class over several seeds.
 
     python bench/fewshot.py --datasets sst5 emotion agnews --shots 8 --seeds 0 1 2 3 4
+    python bench/fewshot.py --methods centroid-blend --set centroid-blend:tune_passes=20
 
 Prints macro-F1 and accuracy (mean and standard deviation over seeds, in %) and mean training
 time per method and dataset, and writes bench/results/fewshot-K.json. Test sets larger than
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> dict:
     for name in args.datasets:
         for seed in args.seeds:
             # every method of one data seed on the same split and K-shot sample
-            plan = ExperimentPlan(methods={m: {} for m in args.methods},
+            plan = ExperimentPlan(methods={m: settings(args.set, m) for m in args.methods},
                                   data=DataSource(path=dataset_path(name)), shots=(args.shots,),
                                   seeds=(seed,), backbone=args.backbone)
             prepared = cap_test(prepare(plan), args.test_cap)
@@ -60,6 +61,22 @@ def run(args: argparse.Namespace) -> dict:
                       f"{rows[-1]['macro_f1']} train {rows[-1]['train_s'] or 0:.1f}s "
                       f"load {rows[-1]['load']:.1f}", flush=True)
     return payload()
+
+
+def settings(pairs: list[str], method: str) -> dict:
+    """``--set METHOD:key=value`` pairs for one method (values read as JSON, else text)."""
+    import json
+
+    out = {}
+    for pair in pairs:
+        name, _, rest = pair.partition(":")
+        key, _, value = rest.partition("=")
+        if name == method:
+            try:
+                out[key] = json.loads(value)
+            except ValueError:
+                out[key] = value
+    return out
 
 
 def _name(args: argparse.Namespace) -> str:
@@ -90,6 +107,8 @@ def main() -> None:
     p.add_argument("--backbone", default="minilm")
     p.add_argument("--test-cap", type=int, default=2000)
     p.add_argument("--tag", default="")
+    p.add_argument("--set", action="append", default=[], metavar="METHOD:KEY=VALUE",
+                   help="a method's setting, e.g. centroid-blend:tune_passes=20 (repeatable)")
     args = p.parse_args()
     payload = run(args)
     path = write_json(_name(args), payload)

@@ -36,11 +36,13 @@ def prepared_en():
 # 8 steps run every part of it; its accuracy at the default is measured in bench/.
 # The meta-learners meta-train for 1-3 passes over the 72 texts instead of 10 (26-44 s each
 # here at 10; at least 10 episodes), centroid-blend tunes its encoder for the fewest episodes,
-# full fine-tuning and LoRA train 4 epochs instead of 10, Reptile 2 episodes: every step of
-# their loops still runs, and the suite stays under 15 minutes.
-QUICKER = {"reptile": {"meta_episodes": 2}, "setfit": {"max_steps": 8},
-           "maml": {"adapt_passes": 1}, "fomaml": {"adapt_passes": 2},
-           "anil": {"adapt_passes": 2}, "protonet": {"adapt_passes": 3},
+# full fine-tuning and LoRA train 4 epochs instead of 10, Reptile 2 episodes, and the
+# meta-learners evaluate on 2 validation episodes instead of 10: every step of their loops
+# still runs, and the suite stays under 15 minutes.
+FEW_VAL = {"val_episodes": 2}  # validation episodes per evaluation (10 by default)
+QUICKER = {"reptile": {"meta_episodes": 2, **FEW_VAL}, "setfit": {"max_steps": 8},
+           "maml": {"adapt_passes": 1, **FEW_VAL}, "fomaml": {"adapt_passes": 2, **FEW_VAL},
+           "anil": {"adapt_passes": 2, **FEW_VAL}, "protonet": {"adapt_passes": 3, **FEW_VAL},
            "centroid-blend": {"tune_passes": 1},
            "full-finetune": {"epochs": 4}, "lora": {"epochs": 4}}
 
@@ -88,3 +90,21 @@ def test_multi_label_sample_with_the_bundled_backbone(minilm):
         scores[one.method] = result.metrics["micro_f1"]
     assert scores["linear-probe"] > 0.6 and scores["nearest-centroid"] > 0.45, scores
     assert scores["linear-probe"] > scores["tfidf-logreg"], scores
+
+
+def test_the_recommended_method_exports_to_onnx_with_both_views(tmp_path):
+    """centroid-blend on the Chinese sample with the bundled (English) MiniLM: the n-gram
+    view comes in, and the ONNX file (ids, mask and text in) gives the method's probabilities
+    on the run's test texts."""
+    pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
+    from metacore.cli import main
+    from metacore.runs.onnx import export_onnx, locate
+
+    out = tmp_path / "run"
+    assert main(["run", "--data", ZH, "--method", "centroid-blend", "--shots", "8",
+                 "--device", "cpu", "--out", str(out), "--quiet", "--save-model"]) == 0
+    model, texts = locate(out)
+    report = export_onnx(model, tmp_path / "onnx", texts=texts)
+    assert report.inputs == ["input_ids", "attention_mask", "text"]
+    assert report.checked_texts == len(texts) > 20
+    assert report.max_abs_diff < 1e-4 and report.same_prediction == 1.0
