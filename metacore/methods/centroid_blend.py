@@ -54,6 +54,18 @@ from metacore.training.context import RunContext
 NGRAM_FILE = "ngram.joblib"
 
 
+def interpolate_weights(tuned, start, mix: float) -> None:
+    """In place: every parameter of ``tuned`` becomes (1 - mix) x ``start``'s + mix x its own
+    (weight-space ensembling of a fine-tuned model with the one it started from: WiSE-FT,
+    Wortsman et al. 2022, "Robust fine-tuning of zero-shot models")."""
+    import torch
+
+    before = dict(start.named_parameters())
+    with torch.no_grad():
+        for name, param in tuned.named_parameters():
+            param.lerp_(before[name].to(param.device, param.dtype), 1.0 - mix)
+
+
 @dataclass
 class CentroidBlendConfig(MethodConfig):
     scope = "centroid-blend"
@@ -71,6 +83,10 @@ class CentroidBlendConfig(MethodConfig):
     tune_passes: int = setting(10, "When tuning: passes over your examples the episodic "
                                "training may take (the compute of that many fine-tuning "
                                "epochs).", minimum=1, maximum=1000, advanced=True)
+    tune_mix: float = setting(1.0, "When tuning: how far the prototypes' encoder moves from "
+                              "the backbone towards the tuned copy, in weight space (WiSE-FT, "
+                              "Wortsman et al. 2022): 1 = the tuned weights, 0.5 = halfway.",
+                              minimum=0.0, maximum=1.0, advanced=True)
     tune_max_length: int = setting(64, "When tuning: longest text in tokens for the tuned "
                                    "encoder, in training and prediction (shorter is faster).",
                                    minimum=8, maximum=512, advanced=True)
@@ -203,6 +219,9 @@ class CentroidBlend(FrozenHeadMethod):
         frozen = self.backbone
         trainer = ProtoNet(self._tuning_of(self.config))
         trainer.fit(train, val=None, ctx=ctx)
+        if self.config.tune_mix < 1.0:  # WiSE-FT: (1 - mix) x backbone + mix x tuned
+            interpolate_weights(trainer.encoder, frozen.model, self.config.tune_mix)
+            trainer._frozen_features.clear()  # embedded by the tuned weights: stale now
         self.backbone = dataclasses.replace(frozen, name=f"{frozen.name} (tuned)",
                                             model=trainer.encoder.eval())
         self.tuned = True

@@ -196,3 +196,31 @@ def test_the_encoder_stays_frozen_where_the_backbone_reads_the_texts_poorly(tiny
     english = create("centroid-blend", {})
     english.fit(make_texts(3, 8, seed=1), val=None, ctx=ctx)
     assert english.tuned
+
+
+def test_tune_mix_moves_the_encoder_from_the_backbone_to_the_tuned_copy(tiny):
+    """WiSE-FT's interpolation: at 0 the prototypes are the frozen backbone's (the untuned
+    method's probabilities), at 0.5 every weight lies halfway to the tuned copy's."""
+    import torch
+
+    train, test = make_texts(3, 8, seed=1), make_texts(3, 5, seed=2)
+
+    def fitted(config):
+        ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+        method = create("centroid-blend", {"ngram_view": False, **config})
+        torch.manual_seed(0)
+        method.fit(train, val=None, ctx=ctx)
+        return method, method.predict_proba(test.texts, ctx=ctx)
+
+    _, frozen = fitted({"tune_encoder": False})
+    _, at_zero = fitted({"tune_mix": 0.0})
+    tuned, tuned_p = fitted({})
+    half, half_p = fitted({"tune_mix": 0.5})
+    assert np.allclose(at_zero, frozen, atol=1e-5)
+    assert not np.allclose(half_p, tuned_p, atol=1e-4)
+    start = dict(tiny.model.named_parameters())
+    ends = dict(tuned.backbone.model.named_parameters())
+    moved = [n for n in ends if not torch.allclose(ends[n], start[n])]
+    assert moved  # the tuning changed weights, and the mix put each halfway
+    for name, param in half.backbone.model.named_parameters():
+        assert torch.allclose(param, (start[name] + ends[name]) / 2, atol=1e-6), name
