@@ -72,9 +72,11 @@ class Method:
     def start_fit(self, train: TextSet) -> None:
         """What every ``fit`` begins with: the classes, and whether the texts carry several
         labels (refused, with the methods that can, by one that cannot)."""
+        from metacore.methods.multilabel import DEFAULT_THRESHOLD
+
         self.classes = train.classes
         self.multi_label = train.multi_label
-        self.thresholds = [0.5] * len(self.classes) if train.multi_label else None
+        self.thresholds = [DEFAULT_THRESHOLD] * len(self.classes) if train.multi_label else None
         if train.multi_label and not self.supports_multi_label:
             from metacore.data import DataError
             from metacore.messages import msg

@@ -189,7 +189,7 @@ def _label_summary(prepared: PreparedData, run: PlannedRun) -> dict[str, Any]:
 
 def _score_labels(result: Any, method: Any, test: TextSet, proba: np.ndarray) -> None:
     """Multi-label scores: every label above its threshold is predicted."""
-    from metacore.data.multilabel import shown
+    from metacore.data.multilabel import label_matrix, shown
     from metacore.metrics import cooccurrence, multilabel_metrics
 
     classes = list(method.classes)
@@ -197,7 +197,7 @@ def _score_labels(result: Any, method: Any, test: TextSet, proba: np.ndarray) ->
     labels = classes + unseen  # a test label never trained on counts as always missed
     predicted = method.labels_of(proba)
     truth = test.label_matrix(labels)
-    guess = test.multi(test.texts, predicted).label_matrix(labels)
+    guess = label_matrix(predicted, labels)
     result.metrics, result.per_class = multilabel_metrics(truth, guess, labels)
     result.confusion = {"labels": [], "matrix": []}  # none between labels: co-occurrence
     result.extra["multi_label"] = True
