@@ -42,7 +42,8 @@ DOMAIN = "com.microsoft"  # onnxruntime's own operators (Tokenizer)
 
 def _check(vec: Any, method: str) -> None:
     """Refuse, in one sentence, a vectorizer whose options the graph does not reproduce."""
-    unsupported = (vec.analyzer not in ("word", "char_wb") or vec.preprocessor is not None
+    unsupported = (vec.analyzer not in ("word", "char_wb") or not vec.lowercase
+                   or vec.preprocessor is not None
                    or vec.tokenizer is not None or vec.strip_accents is not None
                    or vec.stop_words is not None or vec.norm not in ("l2", None)
                    or (vec.analyzer == "word" and vec.token_pattern != TOKEN_PATTERN))
@@ -221,8 +222,6 @@ def tfidf_model(pipeline: Any, *, method: str, multi_label: bool, opset: int,
     parts = []
     for _, vec in union.transformer_list:
         _check(vec, method)
-        if not vec.lowercase:
-            raise MessageError("onnx.error.tfidf_options", method=method)
         counts = (_word_counts(g, low, vec) if vec.analyzer == "word"
                   else _char_wb_counts(g, low, batch, vec))
         parts.append(_weight(g, counts, vec))
@@ -260,8 +259,7 @@ def blend(encoder: Any, ngram: Any, ngram_classes: Any, n_classes: int, weight: 
 
     enc = compose.add_prefix(encoder, "encoder/", rename_inputs=False)
     tfidf = compose.add_prefix(ngram, "ngram/", rename_inputs=False)
-    g = _Graph()
-    g._n = 10_000  # apart from the two graphs' own names (prefixed)
+    g = _Graph()  # its names are unprefixed: apart from the two graphs'
     spread = np.zeros((len(ngram_classes), n_classes), np.float32)  # n-gram class -> class
     spread[np.arange(len(ngram_classes)), np.asarray(ngram_classes, dtype=int)] = 1.0
     unseen = np.where(spread.sum(0) > 0, 0.0, 1e-6).astype(np.float32)[None, :]

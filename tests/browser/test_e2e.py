@@ -8,22 +8,15 @@ README's; otherwise they go to a scratch folder).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.server import ROOT, app_server
+from tests.browser.server import ROOT
 from tests.browser.support import CHROMIUM, browser_page, nav, pick, settle, shot, upload_file
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    with app_server(tmp_path_factory.mktemp("home")) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.server import app_server
 from tests.browser.support import CHROMIUM, browser_page, nav, pick, settle, shot, upload_file
 
 pytestmark = [pytest.mark.browser,
@@ -42,12 +40,6 @@ def many_classes_csv(path: Path, n: int = 77, per_class: int = 6, seed: int = 0)
                 rng.shuffle(words)
                 writer.writerow([" ".join(words) + f" {i}", label])
     return path
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    with app_server(tmp_path_factory.mktemp("home")) as url:
-        yield url
 
 
 def _click_cell(page, row: int, col: int, n: int) -> None:

@@ -5,22 +5,14 @@ label above its threshold."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.server import app_server
 from tests.browser.support import CHROMIUM, browser_page, nav, pick, select, settle, shot
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    with app_server(tmp_path_factory.mktemp("home")) as url:
-        yield url
 
 
 def test_multi_label_data_train_results_playground(server) -> None:
