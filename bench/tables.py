@@ -11,7 +11,8 @@ deviation) over seeds in %, the seeds, macro-F1 minus nearest-centroid's on the 
 (a fair comparison when a row has fewer seeds), the same against SetFit, and training
 seconds as median (min) with the median load average while they ran. ``recommended``: the
 recommended method against SetFit and nearest-centroid per data set, paired on the seeds
-both ran. ``unseen``: accuracy ± 95%
+both ran. ``means``: one line per method over the data sets (mean macro-F1, paired
+differences against nearest-centroid and SetFit, the worst set). ``unseen``: accuracy ± 95%
 CI per method and shot count.
 """
 
@@ -117,6 +118,35 @@ def fewshot(paths: list[str]) -> str:
     return "\n".join(out)
 
 
+def means(paths: list[str]) -> str:
+    """One line per method over the data sets where it ran every seed that nearest-centroid
+    ran: mean macro-F1 of the per-set means, the mean paired differences against
+    nearest-centroid and SetFit, the worst set against nearest-centroid, training seconds
+    summed."""
+    rows = _rows(paths)
+    names = list(dict.fromkeys(k[0] for k in rows))
+    out = ["| method | sets | mean macro-F1 % | − nearest-centroid | worst set − nearest-centroid "
+           "| − SetFit | train s, summed |", "|---|---|---|---|---|---|---|"]
+    for method in sorted({k[2] for k in rows}, key=ORDER.index):
+        full = [n for n in names if {s for (d, s, m) in rows if d == n and m == "nearest-centroid"}
+                <= {s for (d, s, m) in rows if d == n and m == method}
+                and any(d == n and m == method for (d, _, m) in rows)]
+        if not full:
+            continue
+        f1 = [100 * statistics.mean(r["macro_f1"] for k, r in rows.items()
+                                    if k[0] == n and k[2] == method) for n in full]
+        cells = [method, str(len(full)), f"{statistics.mean(f1):.1f}"]
+        for ref in ("nearest-centroid", "setfit"):
+            gaps = [paired(rows, n, method, ref) for n in full] if method != ref else []
+            gaps = [g[0] for g in gaps if g is not None]
+            cells.append(f"{statistics.mean(gaps):+.1f}" if gaps else "—")
+            if ref == "nearest-centroid":
+                cells.append(f"{min(gaps):+.1f}" if gaps else "—")
+        train = sum(r["train_s"] for k, r in rows.items() if k[0] in full and k[2] == method)
+        out.append("| " + " | ".join(cells) + f" | {train:.0f} |")
+    return "\n".join(out)
+
+
 def unseen(paths: list[str]) -> str:
     """One line per method, a column per shot count (rows of every file merged)."""
     rows: dict[tuple[str, int], dict] = {}
@@ -145,10 +175,11 @@ def unseen(paths: list[str]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("kind", choices=["fewshot", "unseen", "recommended"])
+    p.add_argument("kind", choices=["fewshot", "means", "unseen", "recommended"])
     p.add_argument("paths", nargs="+")
     args = p.parse_args()
-    print({"fewshot": fewshot, "unseen": unseen, "recommended": recommended}[args.kind](
+    print({"fewshot": fewshot, "means": means, "unseen": unseen,
+           "recommended": recommended}[args.kind](
         args.paths))
 
 
