@@ -56,8 +56,9 @@ def calibrate(backbone: Any, texts: Sequence[str], device: str | torch.device = 
     """Measure the backbone's seconds per text on ``device`` with texts like ``texts``.
 
     Cached per process by backbone, device and typical token length, so the page can call it
-    on every rerun. The backbone's own weights are never changed: the backward pass returns
-    its gradients with ``torch.autograd.grad`` instead of storing them.
+    on every rerun. The backbone is never changed, so a run that uses it in another thread is
+    not disturbed: the backward pass returns its gradients with ``torch.autograd.grad``
+    instead of storing them, and the model stays in its mode (no dropout, no random draws).
     """
     from metacore.training.batching import collate
 
@@ -90,7 +91,6 @@ def _measure(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor,
 
         model = copy.deepcopy(model).to(dev)
     params = [p for p in model.parameters() if p.is_floating_point()]
-    was_training = model.training
 
     def forward() -> None:
         with torch.no_grad(), autocast(dev):
@@ -101,13 +101,15 @@ def _measure(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor,
             loss = encode(model, ids, mask).float().pow(2).mean()
         torch.autograd.grad(loss, params, allow_unused=True)
 
+    # Both passes in the mode the model is in (a shared backbone's: eval). Switching it to
+    # train mode for the backward pass, as this once did, let a run training in the queue's
+    # thread embed its texts with dropout on and drew dropout masks from the process's one
+    # random generator: the app's results then differed from the command line's for the
+    # same seed. Dropout's share of a step's time is too small to matter to an estimate.
     try:
-        model.eval()
         fwd = _timed(forward, dev)
-        model.train()
         bwd = _timed(train, dev)
     finally:
-        model.train(was_training)
         if moved:
             del model
             if dev.type == "cuda":

@@ -3,7 +3,8 @@ test (it checks nothing but that each page draws without a traceback).
 
 Slow (it meta-trains a protonet with the bundled MiniLM), so it runs only when asked:
 
-    .venv/bin/python scripts/screenshots.py
+    .venv/bin/python scripts/screenshots.py               # all of them
+    .venv/bin/python scripts/screenshots.py --train-live  # only train_live.png (the README's)
 
 The workbench pages' screenshots (data, train, results, playground, history) come from the
 browser test: ``METACORE_SCREENSHOTS_DIR=docs/screenshots pytest tests/browser/test_e2e.py``.
@@ -12,6 +13,7 @@ browser test: ``METACORE_SCREENSHOTS_DIR=docs/screenshots pytest tests/browser/t
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +26,7 @@ from tests.browser.support import (  # noqa: E402
     app_server,
     browser_page,
     nav,
+    select,
     settle,
     shot,
 )
@@ -74,6 +77,25 @@ def _add_class(page) -> None:
     shot(page, "add_class.png", 1750)
 
 
+def _train_live(page) -> None:
+    """Train & compare with its default methods (the recommended one first) while the last
+    one is still training: two runs done, the third's loss curve growing."""
+    _open(page, "Data", "Upload a file")
+    select(page, "data_sample", "support_intents_en.csv")
+    nav(page, "Train & compare")
+    page.get_by_role("button", name="Start comparison").click()
+    page.get_by_text("completed", exact=True).nth(1).wait_for(timeout=LONG)
+    progress = page.get_by_text(re.compile(r"^step \d+ of \d+")).first
+    for _ in range(600):  # until the running run is a third of the way: a curve, not a dot
+        done = re.match(r"step (\d+) of (\d+)", progress.inner_text(timeout=LONG))
+        if done and 3 * int(done[1]) >= int(done[2]):
+            break
+        page.wait_for_timeout(500)
+    shot(page, "train_live.png", 2350)
+    page.get_by_role("button", name="See the results").wait_for(timeout=LONG)
+    settle(page)
+
+
 def _chinese(page) -> None:
     _open(page, "Learn", "Look inside")
     page.get_by_text("中文", exact=True).first.click()
@@ -87,7 +109,8 @@ def main() -> None:
         page.goto(url)
         page.locator("h1").first.wait_for()
         settle(page)
-        for step in (_learn, _inspector, _inner_loop, _sweep, _add_class, _chinese):
+        steps = (_train_live, _learn, _inspector, _inner_loop, _sweep, _add_class, _chinese)
+        for step in steps[:1] if "--train-live" in sys.argv else steps:
             step(page)
 
 

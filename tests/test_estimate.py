@@ -23,6 +23,25 @@ def test_calibrate_measures_once_and_leaves_the_backbone_alone(tiny) -> None:
         assert torch.equal(param, before[name]), name
 
 
+def test_calibrate_draws_nothing_random_and_keeps_the_mode(tiny, monkeypatch) -> None:
+    """The page measures the shared backbone while a run may be using it in the queue's
+    thread: switching it to train mode turned that run's embeddings' dropout on and drew from
+    the one random generator, so the app's result for a seed was not the command line's."""
+    monkeypatch.setattr(estimate, "_SPEEDS", {})  # measure now, not from an earlier test
+    tiny.model.eval()
+    modes = []
+    hook = tiny.model.register_forward_pre_hook(lambda module, args: modes.append(
+        any(m.training for m in module.modules())))
+    rng = torch.get_rng_state()
+    try:
+        estimate.calibrate(tiny, ["a text with a few words in it"] * 4)
+    finally:
+        hook.remove()
+    assert modes and not any(modes)  # it did measure, and never in train mode
+    assert not tiny.model.training
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
 def test_work_follows_the_settings() -> None:
     sizes = DataSizes(n_train=40, n_val=20, n_test=100, n_classes=5)
     ft = estimate.work("full-finetune", {"epochs": 10}, sizes)

@@ -187,8 +187,8 @@ def live_loss(steps: Sequence[Mapping[str, Any]], evals: Sequence[Mapping[str, A
                          tickmode="linear", tick0=0, dtick=0.25,  # not synced to the loss's
                          secondary_y=True, showgrid=False)
     fig.update_yaxes(title_text=label(lang, "loss_axis"), secondary_y=False)
-    if total_steps:
-        fig.update_xaxes(range=[0, total_steps])
+    if total_steps:  # the whole run's width from the start; a margin keeps the last markers
+        fig.update_xaxes(range=[0, total_steps + max(0.5, 0.02 * total_steps)])
     return fig
 
 

@@ -106,6 +106,8 @@ def test_live_loss_and_empty_states() -> None:
     fig = figures.live_loss([{"step": 1, "loss": 1.0}],
                             [{"step": 1, "val_loss": 0.9, "val_accuracy": 0.5}], total_steps=10)
     assert len(fig.data) == 3
+    low, high = fig.layout.xaxis.range  # the run's whole width, and the last step's marker
+    assert low == 0 and 10 < high < 11  # drawn whole, not cut in half by the axis's end
     assert figures.loss_curves([]).layout.annotations
 
 
