@@ -305,11 +305,18 @@ class EpisodicMethod(Method):
             for ep in episodes:
                 yield 1, make_batch(ids, base, ep, pad, ctx.device)
 
+        # The shape of the validation episodes goes with their scores: an N-way K-shot accuracy
+        # on the few validation texts is not the accuracy the finished model gets on the test
+        # set (its prototypes come from every training text), and the chart says which it is.
+        val_shape = ({"val_way": float(val_eps[0].n_way),
+                      "val_shot": float(len(val_eps[0].support) // val_eps[0].n_way)}
+                     if val_eps else {})
+
         def evaluate() -> dict[str, float]:
             scores = [self.eval_episode(make_batch(val_ids, val, ep, pad, ctx.device), ctx)
                       for ep in val_eps]
             return {"val_loss": float(np.mean([s[0] for s in scores])),
-                    "val_accuracy": float(np.mean([s[1] for s in scores]))}
+                    "val_accuracy": float(np.mean([s[1] for s in scores])), **val_shape}
 
         result = run_loop(ctx=ctx, batches=batches(), total_steps=len(episodes),
                           step=lambda b: self.train_step(b, ctx),

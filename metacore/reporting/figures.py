@@ -179,6 +179,10 @@ def live_loss(steps: Sequence[Mapping[str, Any]], evals: Sequence[Mapping[str, A
                  lang=lang)
     if not evals_f.empty and "val_accuracy" in evals_f.columns:
         val_accuracy = label(lang, "val_accuracy")
+        if {"val_way", "val_shot"} <= set(evals_f.columns):  # scored on validation episodes
+            last = evals_f.iloc[-1]
+            val_accuracy = label(lang, "val_episode_accuracy", n=int(last["val_way"]),
+                                 k=int(last["val_shot"]))
         fig.add_scatter(x=evals_f["step"], y=evals_f["val_accuracy"], mode="lines+markers",
                         name=val_accuracy, line={"color": "#16a34a", "width": 2},
                         secondary_y=True, hovertemplate=f"{label(lang, 'step')} %{{x}}"

@@ -109,6 +109,13 @@ def test_live_loss_and_empty_states() -> None:
     low, high = fig.layout.xaxis.range  # the run's whole width, and the last step's marker
     assert low == 0 and 10 < high < 11  # drawn whole, not cut in half by the axis's end
     assert figures.loss_curves([]).layout.annotations
+    episodic = figures.live_loss([{"step": 1, "loss": 1.0}], [
+        {"step": 1, "val_loss": 0.9, "val_accuracy": 0.5, "val_way": 5.0, "val_shot": 1.0}])
+    names = [trace.name for trace in episodic.data]
+    assert "val accuracy (5-way 1-shot episodes)" in names  # not the test set's accuracy
+    assert "验证准确率（5-way 1-shot 情景）" in [
+        t.name for t in figures.live_loss([], [{"step": 1, "val_loss": 0.9, "val_accuracy": 0.5,
+                                               "val_way": 5.0, "val_shot": 1.0}], lang="zh").data]
 
 
 def test_class_distribution_and_probabilities() -> None:
