@@ -120,6 +120,7 @@ class EpisodeBatch:
     y_support: torch.Tensor  # (S,)
     y_query: torch.Tensor  # (Q,)
     n_way: int
+    classes: tuple[str, ...] = ()  # the episode's classes, in the order of the label ids
 
     @property
     def n_support(self) -> int:
@@ -133,15 +134,21 @@ def make_batch(ids: dict[int, list[int]], textset: TextSet, episode: Episode, pa
     enc = collate([ids[i] for i in (*episode.support, *episode.query)], pad_id, device)
     return EpisodeBatch(enc["input_ids"], enc["attention_mask"],
                         torch.as_tensor(ys, device=device), torch.as_tensor(yq, device=device),
-                        episode.n_way)
+                        episode.n_way, tuple(episode.classes))
 
 
 def proto_head(feats: torch.Tensor, labels: torch.Tensor, n_classes: int, *,
-               distance: str = "euclidean", scale: float = 10.0
+               distance: str = "euclidean", scale: float = 10.0,
+               extra: torch.Tensor | None = None, extra_weight: float = 0.0
                ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prototype head (W (C, H), b (C,)) from support features (S, H) and labels (S,)."""
+    """Prototype head (W (C, H), b (C,)) from support features (S, H) and labels (S,);
+    ``extra`` (C, H), one more vector per class (its name's embedding), joins each class mean
+    with weight ``extra_weight`` (as that many support texts)."""
     onehot = nn.functional.one_hot(labels, n_classes).to(feats.dtype)  # (S, C)
-    protos = onehot.T @ feats / onehot.sum(0).clamp(min=1).unsqueeze(1)  # (C, H)
+    sums, counts = onehot.T @ feats, onehot.sum(0)
+    if extra is not None and extra_weight > 0:
+        sums, counts = sums + extra_weight * extra.to(feats.dtype), counts + extra_weight
+    protos = sums / counts.clamp(min=1e-6).unsqueeze(1)  # (C, H)
     if distance == "cosine":
         weight = scale * nn.functional.normalize(protos, dim=-1)
         return weight, torch.zeros(n_classes, dtype=feats.dtype, device=feats.device)

@@ -224,3 +224,52 @@ def test_tune_mix_moves_the_encoder_from_the_backbone_to_the_tuned_copy(tiny):
     assert moved  # the tuning changed weights, and the mix put each halfway
     for name, param in half.backbone.model.named_parameters():
         assert torch.allclose(param, (start[name] + ends[name]) / 2, atol=1e-6), name
+
+
+def test_tuning_with_the_class_names_puts_them_in_every_episodes_prototypes(tiny):
+    """``tune_names``: the training episodes' prototypes hold each class's name with the weight
+    chosen for the finished prototypes (the logits are those of ``proto_head`` with the names'
+    embeddings as extra support); at weight 0 the trainer is plain protonet."""
+    import torch
+
+    from metacore.backbones.base import encode
+    from metacore.data.episodes import sample_episodes
+    from metacore.methods.centroid_blend import LabelledProtoNet
+    from metacore.methods.episodic_base import head_logits, make_batch, proto_head
+    from metacore.methods.protonet import ProtoNet, ProtoNetConfig
+    from metacore.training.batching import collate
+
+    train = make_texts(3, 8, seed=1)
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    names = {c: core.label_words(c) for c in train.classes}
+    config = ProtoNetConfig(distance="cosine")
+    for weight in (0.0, 2.0):
+        labelled, plain = LabelledProtoNet(config, names, weight), ProtoNet(config)
+        for m in (labelled, plain):
+            m._ensure_encoder(ctx)
+            m.begin_meta_training(ctx, 1)
+            m.encoder.eval()
+        plain.encoder.load_state_dict(labelled.encoder.state_dict())
+        episode = sample_episodes(train, 3, 4, 4, 1, seed=0)[0]
+        ids = labelled._token_ids(train, [episode])
+        batch = make_batch(ids, train, episode, tiny.pad_id(), ctx.device)
+        assert batch.classes == tuple(episode.classes)
+        with torch.no_grad():
+            got = labelled.episode_logits(batch)
+            if weight == 0:
+                torch.testing.assert_close(got, plain.episode_logits(batch))
+                continue
+            enc = collate(tiny.tokenize([names[c] for c in batch.classes], config.max_length),
+                          tiny.pad_id(), ctx.device)
+            name_feats = encode(labelled.encoder, enc["input_ids"], enc["attention_mask"])
+            feats = encode(labelled.encoder, batch.input_ids, batch.attention_mask)
+            w, b = proto_head(feats[: batch.n_support], batch.y_support, 3, distance="cosine",
+                              extra=name_feats, extra_weight=weight)
+            torch.testing.assert_close(got, head_logits(feats[batch.n_support:], w, b, True))
+            assert not torch.allclose(got, plain.episode_logits(batch))
+
+    method = create("centroid-blend", {"tune_names": True, "ngram_view": False})
+    torch.manual_seed(0)
+    method.fit(train, val=None, ctx=ctx)
+    record = ctx.extras["centroid_blend"]
+    assert method.tuned and record["tuned"]["names"] == (record["label_weight"] > 0)

@@ -29,6 +29,24 @@ def test_cosine_head_is_scaled_cosine_similarity():
     torch.testing.assert_close(logits, torch.tensor([[10 / 2**0.5, 10 / 2**0.5]]))
 
 
+def test_an_extra_vector_per_class_counts_as_that_many_support_texts():
+    """Class names as support: the prototype is the mean of the texts and w copies of the
+    name's vector (w = 2 here), in both distances; weight 0 leaves the class means."""
+    feats = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
+    labels, names = torch.tensor([0, 0, 1]), torch.tensor([[4.0, 0.0], [0.0, 5.0]])
+    weight, bias = proto_head(feats, labels, 2, extra=names, extra_weight=2.0)
+    # p0 = (0 + 2 + 2*4) / 4 = (2.5, 0); p1 = (2 + 2*5) / 3 = (0, 4)
+    torch.testing.assert_close(weight, torch.tensor([[5.0, 0.0], [0.0, 8.0]]))
+    torch.testing.assert_close(bias, torch.tensor([-6.25, -16.0]))
+    cos_w, _ = proto_head(feats, labels, 2, distance="cosine", scale=10.0, extra=names,
+                          extra_weight=2.0)
+    torch.testing.assert_close(cos_w, torch.tensor([[10.0, 0.0], [0.0, 10.0]]))
+    plain = proto_head(feats, labels, 2)
+    for got, want in zip(proto_head(feats, labels, 2, extra=names, extra_weight=0.0), plain,
+                         strict=True):
+        torch.testing.assert_close(got, want)
+
+
 def test_nearest_centroid_matches_hand_computation(separable, ctx):
     train, test = separable
     method = create("nearest-centroid")
