@@ -1,7 +1,7 @@
 """The head on centroid-blend's tuned encoder: its prototypes against SetFit's head, a logistic
 regression on the same (normalised) tuned embeddings, and the two multiplied together.
 
-    python bench/tuned_head.py --dataset agnews --seeds 0 1 2
+    python bench/tuned_head.py --dataset agnews --seeds 0 1 2 [--tune-loss pairs]
 
 The same splits, K-shot samples and capped test sets as ``bench/fewshot.py``; one fitted
 centroid-blend per seed, so the heads differ and nothing else. Prints macro-F1 % per seed.
@@ -27,6 +27,9 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--shots", type=int, default=8)
     p.add_argument("--test-cap", type=int, default=1500)
+    p.add_argument("--tune-loss", default="prototypes", choices=["prototypes", "pairs"],
+                   help="centroid-blend's tuning objective (the figures in docs/benchmarks.md: "
+                        "prototypes, the default before the pair objective)")
     args = p.parse_args()
 
     import torch
@@ -43,7 +46,8 @@ def main() -> None:
     print("| seed | prototypes | logistic regression (C = 1) | both | label weight |")
     print("|---|---|---|---|---|")
     for seed in args.seeds:
-        plan = ExperimentPlan(methods={"centroid-blend": {}}, seeds=(seed,),
+        plan = ExperimentPlan(methods={"centroid-blend": {"tune_loss": args.tune_loss}},
+                              seeds=(seed,),
                               data=DataSource(path=dataset_path(args.dataset)),
                               shots=(args.shots,))
         prepared = cap_test(prepare(plan), args.test_cap)
@@ -51,7 +55,7 @@ def main() -> None:
         train, test = prepared.train, prepared.split.test
         ctx = RunContext(backbone=backbone, seed=seed, cache=EmbeddingCache())
         torch.manual_seed(seed)
-        method = create("centroid-blend", {})
+        method = create("centroid-blend", {"tune_loss": args.tune_loss})
         method.fit(train, val=None, ctx=ctx)
         y_train = np.array(train.label_ids(method.classes))
         y_test = np.array(test.label_ids(method.classes))

@@ -8,26 +8,28 @@ examples (``metacore.methods.blend_core`` has the numerics and the citations):
 2. a character n-gram TF-IDF view blended in by cross-validation (it carries scripts the
    backbone reads poorly);
 3. with ``tune_encoder`` (the default), the prototypes are built with a copy of the encoder
-   trained on episodes drawn from the user's examples first (prototypical networks, Snell et
-   al. 2017, through ``protonet`` itself: the episodic training that SetFit's contrastive
-   pairs are a cousin of, Tunstall et al. 2022), trained as the prototypes are then used:
-   its episodes compare texts by cosine similarity (scale 10), the normalised comparison the
-   finished prototypes make, not protonet's squared distance of the raw embeddings (whose
-   norms, about 6 on MiniLM, the prototypes never see: +1.7 points on SNIPS, +1.5 on CR over
-   five seeds), and, when the class names join the prototypes, they join each episode's
-   prototypes too, with the same weight (the label-semantic meta-training of Luo et al. 2021:
-   cosine training without them cost Emotion 1.0 point, with them it gains 0.4). The two
-   weights above are still chosen on the *frozen* embeddings: after training on the support
-   texts, a "held-out" support text is no longer unseen, and choices made on the tuned
-   features were measured to be worse (they kept the label names out where they help).
-   Where the backbone reads the texts poorly (the language check every run makes) the
+   trained first on episodes drawn from the user's examples (``protonet``'s loop and budget,
+   Snell et al. 2017), trained as it is then used (``EncoderTuner``). The loss is SetFit's
+   (Tunstall et al. 2022, its ``CosineSimilarityLoss``) on every pair of an episode's texts:
+   their cosine similarity, the normalised comparison the finished prototypes make, pulled
+   towards 1 for the same class and 0 otherwise; and when the class names join the
+   prototypes, each is one more text of its class in the episodes (the label-semantic
+   meta-training of Luo et al. 2021). Measured over five seeds on six sets
+   (``docs/benchmarks.md``): protonet's own loss on cosine episodes with the names in their
+   prototypes (``tune_loss="prototypes"``) was 0.6 points below on average (AG News 1.6);
+   protonet's squared distance of the raw embeddings (norms about 6 on MiniLM, which the
+   normalised prototypes never see) 1.4 below; the pairs without the names cost Emotion 1.8.
+   The two weights above are still chosen on the *frozen* embeddings: after training on the
+   support texts, a "held-out" support text is no longer unseen, and choices made on the
+   tuned features were measured to be worse (they kept the label names out where they
+   help). Where the backbone reads the texts poorly (the language check every run makes) the
    encoder stays frozen: tuning it then cost 7.7 points on the Chinese set. (Keeping it
    frozen whenever the n-gram view is wanted instead was measured too: it cost an Emotion
    seed 5 points.)
 
 The prototypes' temperature is fitted, so the outputs are probabilities. Without tuning a run
 costs one forward pass per text (shared with the other frozen-embedding methods) and a few
-small logistic regressions, seconds on a laptop CPU; tuning adds protonet's meta-training
+small logistic regressions, seconds on a laptop CPU; tuning adds the episodic training
 (``tune_passes`` passes over the examples, a minute or so on a laptop CPU at K = 8). In the
 unseen-class protocol every test episode is a fresh support set and the encoder is not tuned
 (one training per episode would take hours).
@@ -77,16 +79,51 @@ def interpolate_weights(tuned, start, mix: float) -> None:
             param.lerp_(before[name].to(param.device, param.dtype), 1.0 - mix)
 
 
-class LabelledProtoNet(ProtoNet):
-    """``protonet`` whose episode prototypes also hold each class's name, embedded by the
-    encoder being trained, with the weight the finished prototypes give it: trained as it is
-    used (the label-semantic prototypes of meta-training in Luo et al. 2021, "Don't Miss the
-    Labels"). ``names`` maps a class to its words; with weight 0 it is ``protonet``."""
+class EncoderTuner(ProtoNet):
+    """``protonet``'s episodic training of the encoder on the user's examples, as
+    centroid-blend uses it: the loss is SetFit's cosine-similarity objective on every pair of
+    an episode's texts (``loss="pairs"``) or protonet's own (``"prototypes"``), and each
+    class's name, embedded by the encoder being trained, takes part with the weight the
+    finished prototypes give it (one more text of its class in the pairs; in the episode's
+    prototypes with that weight, the label-semantic meta-training of Luo et al. 2021, "Don't
+    Miss the Labels"). ``names`` maps a class to its words; with weight 0 and
+    ``"prototypes"`` it is ``protonet``."""
 
-    def __init__(self, config: ProtoNetConfig, names: dict[str, str], weight: float) -> None:
+    def __init__(self, config: ProtoNetConfig, names: dict[str, str], weight: float,
+                 loss: str = "prototypes") -> None:
         super().__init__(config)
         self.names, self.name_weight = names, float(weight)
+        self.loss = loss
         self._name_ids: dict[str, list[int]] = {}
+
+    def pair_loss(self, batch: EpisodeBatch) -> torch.Tensor:
+        """SetFit's objective (Tunstall et al. 2022, its ``CosineSimilarityLoss``) on every
+        pair of the episode's texts at once: the squared error of their cosine similarity
+        against 1 (same class) or 0. With names (weight above 0), each class's name is one
+        more text of its class."""
+        with autocast(batch.input_ids.device):
+            feats = encode(self.encoder, batch.input_ids, batch.attention_mask).float()
+        y = torch.cat([batch.y_support, batch.y_query])
+        names = self._name_feats(batch)
+        if names is not None:
+            feats = torch.cat([feats, names])
+            y = torch.cat([y, torch.arange(batch.n_way, device=y.device)])
+        x = torch.nn.functional.normalize(feats, dim=-1)
+        sims, same = x @ x.T, (y[:, None] == y[None, :]).to(x.dtype)
+        off = ~torch.eye(len(y), dtype=torch.bool, device=y.device)
+        return ((sims - same)[off] ** 2).mean()
+
+    def train_step(self, batch: EpisodeBatch, ctx: RunContext) -> dict[str, float]:
+        if self.loss != "pairs":
+            return super().train_step(batch, ctx)
+        self.encoder.train()
+        loss = self.pair_loss(batch)
+        self._opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.encoder.parameters(), self.config.grad_clip)
+        self._opt.step()
+        return {"loss": loss.detach()}
 
     def begin_meta_training(self, ctx: RunContext, total: int) -> None:
         super().begin_meta_training(ctx, total)
@@ -139,15 +176,21 @@ class CentroidBlendConfig(MethodConfig):
     tune_max_length: int = setting(64, "When tuning: longest text in tokens for the tuned "
                                    "encoder, in training and prediction (shorter is faster).",
                                    minimum=8, maximum=512, advanced=True)
-    tune_distance: str = setting("cosine", "When tuning: how the training episodes compare "
-                                 "texts with prototypes: cosine (the normalised comparison the "
-                                 "finished prototypes make) or protonet's squared Euclidean "
-                                 "distance of the raw embeddings.",
+    tune_distance: str = setting("cosine", "When tuning with prototypes: how the training "
+                                 "episodes compare texts with them: cosine (the normalised "
+                                 "comparison the finished prototypes make) or protonet's "
+                                 "squared Euclidean distance of the raw embeddings.",
                                  choices=("cosine", "euclidean"), advanced=True)
-    tune_names: bool = setting(True, "When tuning with the class names: each training "
-                               "episode's prototypes hold them too, with the weight chosen "
-                               "for the finished prototypes (trained as they are used).",
+    tune_names: bool = setting(True, "When tuning with the class names: they take part in "
+                               "the training episodes too (one more text of their class, or "
+                               "in the prototypes with the weight chosen for the finished "
+                               "ones), so the encoder is trained as it is used.",
                                advanced=True)
+    tune_loss: str = setting("pairs", "When tuning: what the episodes train. pairs: SetFit's "
+                             "objective on every pair of an episode's texts (cosine "
+                             "similarity towards 1 for the same class, 0 otherwise); "
+                             "prototypes: protonet's, each text's class among the episode's "
+                             "prototypes.", choices=("pairs", "prototypes"), advanced=True)
     max_length: int = setting(128, "Longest text in tokens; longer texts are cut.", minimum=8,
                               maximum=512, advanced=True)
 
@@ -273,14 +316,14 @@ class CentroidBlend(FrozenHeadMethod):
         ctx.extras["centroid_blend"] = self.choice
 
     def _tune(self, train: TextSet, ctx: RunContext) -> None:
-        """Meta-train a copy of the encoder on episodes of ``train`` (``protonet``), then
+        """Train a copy of the encoder on episodes of ``train`` (``EncoderTuner``), then
         rebuild the prototypes with it, keeping the label weight chosen on frozen features."""
         frozen = self.backbone
         weight = float(self.choice.get("label_weight") or 0.0)
         names = {c: core.label_words(c) for c in self.classes}
         with_names = self.config.tune_names and weight > 0 and all(names.values())
-        trainer = LabelledProtoNet(self._tuning_of(self.config), names,
-                                   weight if with_names else 0.0)
+        trainer = EncoderTuner(self._tuning_of(self.config), names,
+                                   weight if with_names else 0.0, loss=self.config.tune_loss)
         trainer.fit(train, val=None, ctx=ctx)
         if self.config.tune_mix < 1.0:  # WiSE-FT: (1 - mix) x backbone + mix x tuned
             interpolate_weights(trainer.encoder, frozen.model, self.config.tune_mix)

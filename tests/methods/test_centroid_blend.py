@@ -234,7 +234,7 @@ def test_tuning_with_the_class_names_puts_them_in_every_episodes_prototypes(tiny
 
     from metacore.backbones.base import encode
     from metacore.data.episodes import sample_episodes
-    from metacore.methods.centroid_blend import LabelledProtoNet
+    from metacore.methods.centroid_blend import EncoderTuner
     from metacore.methods.episodic_base import head_logits, make_batch, proto_head
     from metacore.methods.protonet import ProtoNet, ProtoNetConfig
     from metacore.training.batching import collate
@@ -244,7 +244,8 @@ def test_tuning_with_the_class_names_puts_them_in_every_episodes_prototypes(tiny
     names = {c: core.label_words(c) for c in train.classes}
     config = ProtoNetConfig(distance="cosine")
     for weight in (0.0, 2.0):
-        labelled, plain = LabelledProtoNet(config, names, weight), ProtoNet(config)
+        labelled = EncoderTuner(config, names, weight, loss="prototypes")
+        plain = ProtoNet(config)
         for m in (labelled, plain):
             m._ensure_encoder(ctx)
             m.begin_meta_training(ctx, 1)
@@ -268,8 +269,63 @@ def test_tuning_with_the_class_names_puts_them_in_every_episodes_prototypes(tiny
             torch.testing.assert_close(got, head_logits(feats[batch.n_support:], w, b, True))
             assert not torch.allclose(got, plain.episode_logits(batch))
 
-    method = create("centroid-blend", {"tune_names": True, "ngram_view": False})
+    method = create("centroid-blend", {"tune_loss": "prototypes", "ngram_view": False})
     torch.manual_seed(0)
     method.fit(train, val=None, ctx=ctx)
     record = ctx.extras["centroid_blend"]
     assert method.tuned and record["tuned"]["names"] == (record["label_weight"] > 0)
+
+
+def test_the_pair_objective_is_setfits_on_every_pair_with_the_names_as_texts(tiny):
+    """``tune_loss="pairs"`` (the default): the mean squared error of every pair's cosine
+    similarity against 1 (same class) or 0, the class names one more text of their class; a
+    training step on it moves the encoder, and the method is then tuned and deterministic."""
+    import torch
+
+    from metacore.backbones.base import encode
+    from metacore.data.episodes import sample_episodes
+    from metacore.methods.centroid_blend import EncoderTuner
+    from metacore.methods.episodic_base import make_batch
+    from metacore.methods.protonet import ProtoNetConfig
+    from metacore.training.batching import collate
+
+    train = make_texts(3, 8, seed=1)
+    ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+    names = {c: core.label_words(c) for c in train.classes}
+    for weight in (0.0, 2.0):
+        tuner = EncoderTuner(ProtoNetConfig(), names, weight, loss="pairs")
+        tuner._ensure_encoder(ctx)
+        tuner.begin_meta_training(ctx, 1)
+        tuner.encoder.eval()
+        episode = sample_episodes(train, 3, 4, 4, 1, seed=0)[0]
+        batch = make_batch(tuner._token_ids(train, [episode]), train, episode, tiny.pad_id(),
+                           ctx.device)
+        with torch.no_grad():
+            got = tuner.pair_loss(batch)
+            feats = encode(tuner.encoder, batch.input_ids, batch.attention_mask)
+            y = torch.cat([batch.y_support, batch.y_query]).tolist()
+            if weight:
+                enc = collate(tiny.tokenize([names[c] for c in batch.classes], 64),
+                              tiny.pad_id(), ctx.device)
+                feats = torch.cat([feats, encode(tuner.encoder, enc["input_ids"],
+                                                 enc["attention_mask"])])
+                y += list(range(3))
+            x = torch.nn.functional.normalize(feats, dim=-1)
+            errors = [(float(x[i] @ x[j]) - float(y[i] == y[j])) ** 2
+                      for i in range(len(y)) for j in range(len(y)) if i != j]
+        assert abs(float(got) - sum(errors) / len(errors)) < 1e-5
+        before = [p.detach().clone() for p in tuner.encoder.parameters()]
+        tuner.train_step(batch, ctx)
+        assert any(not torch.equal(a, b) for a, b in zip(before, tuner.encoder.parameters(),
+                                                         strict=True))
+
+    def fitted():
+        run_ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
+        method = create("centroid-blend", {"ngram_view": False})
+        torch.manual_seed(0)
+        method.fit(train, val=None, ctx=run_ctx)
+        return method, method.predict_proba(train.texts[:5], ctx=run_ctx)
+
+    (method, first), (_, again) = fitted(), fitted()
+    assert method.tuned and method.config.tune_loss == "pairs"
+    assert np.array_equal(first, again)
