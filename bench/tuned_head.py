@@ -42,12 +42,11 @@ def main() -> None:
     from metacore.run import prepare
     from metacore.training.context import EmbeddingCache, RunContext
 
-    backbone = None
+    backbone, settings = None, {"tune_loss": args.tune_loss}
     print("| seed | prototypes | logistic regression (C = 1) | both | label weight |")
     print("|---|---|---|---|---|")
     for seed in args.seeds:
-        plan = ExperimentPlan(methods={"centroid-blend": {"tune_loss": args.tune_loss}},
-                              seeds=(seed,),
+        plan = ExperimentPlan(methods={"centroid-blend": settings}, seeds=(seed,),
                               data=DataSource(path=dataset_path(args.dataset)),
                               shots=(args.shots,))
         prepared = cap_test(prepare(plan), args.test_cap)
@@ -55,7 +54,7 @@ def main() -> None:
         train, test = prepared.train, prepared.split.test
         ctx = RunContext(backbone=backbone, seed=seed, cache=EmbeddingCache())
         torch.manual_seed(seed)
-        method = create("centroid-blend", {"tune_loss": args.tune_loss})
+        method = create("centroid-blend", settings)
         method.fit(train, val=None, ctx=ctx)
         y_train = np.array(train.label_ids(method.classes))
         y_test = np.array(test.label_ids(method.classes))

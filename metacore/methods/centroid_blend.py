@@ -55,7 +55,7 @@ from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
 from metacore.methods import blend_core as core
 from metacore.methods.costs import DataSizes, MemoryProfile, Work
-from metacore.methods.episodic_base import EpisodeBatch, adapt_schedule, head_logits, proto_head
+from metacore.methods.episodic_base import EpisodeBatch, adapt_schedule
 from metacore.methods.frozen_head import FrozenHeadMethod
 from metacore.methods.protonet import ProtoNet, ProtoNetConfig
 from metacore.methods.registry import register
@@ -113,17 +113,10 @@ class EncoderTuner(ProtoNet):
         off = ~torch.eye(len(y), dtype=torch.bool, device=y.device)
         return ((sims - same)[off] ** 2).mean()
 
-    def train_step(self, batch: EpisodeBatch, ctx: RunContext) -> dict[str, float]:
+    def episode_loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self.loss != "pairs":
-            return super().train_step(batch, ctx)
-        self.encoder.train()
-        loss = self.pair_loss(batch)
-        self._opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.encoder.parameters(), self.config.grad_clip)
-        self._opt.step()
-        return {"loss": loss.detach()}
+            return super().episode_loss(batch)
+        return self.pair_loss(batch), {}
 
     def begin_meta_training(self, ctx: RunContext, total: int) -> None:
         super().begin_meta_training(ctx, total)
@@ -139,17 +132,8 @@ class EncoderTuner(ProtoNet):
         with autocast(batch.input_ids.device):
             return encode(self.encoder, enc["input_ids"], enc["attention_mask"]).float()
 
-    def episode_logits(self, batch: EpisodeBatch) -> torch.Tensor:
-        names = self._name_feats(batch)
-        if names is None:
-            return super().episode_logits(batch)
-        with autocast(batch.input_ids.device):
-            feats = encode(self.encoder, batch.input_ids, batch.attention_mask).float()
-        support, query = feats[: batch.n_support], feats[batch.n_support :]
-        weight, bias = proto_head(support, batch.y_support, batch.n_way,
-                                  distance=self.config.distance, scale=self.config.scale,
-                                  extra=names, extra_weight=self.name_weight)
-        return head_logits(query, weight, bias, self.normalize)
+    def prototype_extras(self, batch: EpisodeBatch) -> tuple[torch.Tensor | None, float]:
+        return self._name_feats(batch), self.name_weight
 
 
 @dataclass
@@ -323,7 +307,7 @@ class CentroidBlend(FrozenHeadMethod):
         names = {c: core.label_words(c) for c in self.classes}
         with_names = self.config.tune_names and weight > 0 and all(names.values())
         trainer = EncoderTuner(self._tuning_of(self.config), names,
-                                   weight if with_names else 0.0, loss=self.config.tune_loss)
+                               weight if with_names else 0.0, loss=self.config.tune_loss)
         trainer.fit(train, val=None, ctx=ctx)
         if self.config.tune_mix < 1.0:  # WiSE-FT: (1 - mix) x backbone + mix x tuned
             interpolate_weights(trainer.encoder, frozen.model, self.config.tune_mix)

@@ -67,26 +67,38 @@ class ProtoNet(EpisodicMethod):
         self._opt = adamw(self.encoder.parameters(), lr=c.lr, weight_decay=c.weight_decay,
                           device=ctx.device)
 
+    def prototype_extras(self, batch: EpisodeBatch) -> tuple[torch.Tensor | None, float]:
+        """One more vector per class for the episode's prototypes and its weight (none here;
+        centroid-blend's tuner adds the class names)."""
+        return None, 0.0
+
     def episode_logits(self, batch: EpisodeBatch) -> torch.Tensor:
         """Query logits (Q, N) from one forward pass over support and query together."""
+        extra, extra_weight = self.prototype_extras(batch)
         with autocast(batch.input_ids.device):
             feats = encode(self.encoder, batch.input_ids, batch.attention_mask)
         feats = feats.float()  # (S+Q, H)
         support, query = feats[: batch.n_support], feats[batch.n_support :]
         weight, bias = proto_head(support, batch.y_support, batch.n_way,
-                                  distance=self.config.distance, scale=self.config.scale)
+                                  distance=self.config.distance, scale=self.config.scale,
+                                  extra=extra, extra_weight=extra_weight)
         return head_logits(query, weight, bias, self.normalize)
+
+    def episode_loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The training loss of one episode and the figures reported with it."""
+        logits = self.episode_logits(batch)
+        return (nn.functional.cross_entropy(logits, batch.y_query),
+                {"accuracy": accuracy(logits, batch.y_query)})
 
     def train_step(self, batch: EpisodeBatch, ctx: RunContext) -> dict[str, float]:
         self.encoder.train()
-        logits = self.episode_logits(batch)
-        loss = nn.functional.cross_entropy(logits, batch.y_query)
+        loss, figures = self.episode_loss(batch)
         self._opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.encoder.parameters(), self.config.grad_clip)
         self._opt.step()
-        return {"loss": loss.detach(), "accuracy": accuracy(logits, batch.y_query)}
+        return {"loss": loss.detach(), **figures}
 
     @torch.no_grad()
     def eval_episode(self, batch: EpisodeBatch, ctx: RunContext) -> tuple[float, float]:
