@@ -6,7 +6,7 @@ examples (``metacore.methods.blend_core`` has the numerics and the citations):
 1. the label names as extra support when the labels are words (weight chosen by leave-one-out
    likelihood);
 2. a character n-gram TF-IDF view blended in by cross-validation (it carries scripts the
-   backbone reads poorly);
+   backbone reads poorly, and where the run's language check says so it comes first);
 3. with ``tune_encoder`` (the default), the prototypes are built with a copy of the encoder
    trained first on episodes drawn from the user's examples (``protonet``'s loop and budget,
    Snell et al. 2017), trained as it is then used (``EncoderTuner``). The loss is SetFit's
@@ -144,7 +144,8 @@ class CentroidBlendConfig(MethodConfig):
                                 "as 0/1 or label_3 are never used).")
     ngram_view: bool = setting(True, "Blend in a character n-gram model (TF-IDF), weighted by "
                                "cross-validation on your examples: it helps where the "
-                               "backbone reads the language poorly.")
+                               "backbone reads the language poorly, and there it comes "
+                               "first (the embeddings must earn their weight).")
     tune_encoder: bool = setting(True, "First train a copy of the encoder on episodes drawn "
                                  "from your examples (prototypical networks), then build the "
                                  "prototypes with it; the label and n-gram weights are still "
@@ -264,7 +265,10 @@ class CentroidBlend(FrozenHeadMethod):
             return None
         return self._features(words, ctx)
 
-    def _fit_on(self, train: TextSet, ctx: RunContext) -> dict:
+    def _fit_on(self, train: TextSet, ctx: RunContext, reads_poorly: bool = False) -> dict:
+        """The label and n-gram weights, chosen on the frozen features; ``reads_poorly``
+        (the backbone reads these texts poorly) turns the n-gram rule round
+        (``blend_core.choose_blend``'s ``ngram_first``)."""
         classes = train.classes
         y = np.asarray(train.label_ids(classes))
         feats = self._features(train.texts, ctx)
@@ -276,8 +280,9 @@ class CentroidBlend(FrozenHeadMethod):
         if self.config.ngram_view and len(classes) > 1:
             held_ngram = core.cv_ngram_logprobs(self._ngram_model, train.texts, y,
                                                  len(classes), seed=ctx.seed)
-            choice = core.choose_blend(held, held_ngram, y)
+            choice = core.choose_blend(held, held_ngram, y, ngram_first=reads_poorly)
             record["blend_weight"], record["blend_nll"] = choice.weight, choice.nll
+            record["ngram_first"] = reads_poorly
             if choice.weight > 0:
                 self.blend_weight = choice.weight
                 self.ngram = self._ngram_model().fit(list(train.texts), y)
@@ -287,13 +292,16 @@ class CentroidBlend(FrozenHeadMethod):
         self.start_fit(train)
         self.backbone = ctx.require_backbone()
         self.tuned = False
-        self.choice = self._fit_on(train, ctx)  # the weights, on the frozen embeddings
+        # Does the backbone read these texts poorly (the run's language check: unknown tokens,
+        # or CJK text on an English vocabulary)? Then the n-gram view comes first.
+        reads_poorly = language_fit(self.backbone, list(train.texts))[1] is not None
+        # the weights, on the frozen embeddings
+        self.choice = self._fit_on(train, ctx, reads_poorly)
         if self.config.tune_encoder:
-            if language_fit(self.backbone, list(train.texts))[1] is not None:
-                # The backbone reads these texts poorly (the run's language check: unknown
-                # tokens, or CJK text on an English vocabulary). Training it on them learns
-                # little and lost to the frozen rule (ChnSentiCorp on MiniLM: 53.4 against
-                # 61.1 % macro-F1, its sharper probabilities drowning the n-gram view).
+            if reads_poorly:
+                # Training the encoder on texts it reads poorly learns little and lost to the
+                # frozen rule (ChnSentiCorp on MiniLM: 53.4 against 61.1 % macro-F1, its
+                # sharper probabilities drowning the n-gram view).
                 self.choice["tuned"] = {"skipped": "language"}
             elif adapt_schedule(self._tuning_of(self.config), train) is not None:
                 self._tune(train, ctx)

@@ -115,6 +115,38 @@ def test_the_ngram_view_stays_out_where_the_embeddings_are_right():
     assert core.choose_blend(held_c, held_n, y).weight <= 0.2
 
 
+def test_the_one_standard_error_rule_keeps_the_smallest_or_the_largest_within_reach():
+    # means 0.97, 0.9, 0.95, 1.3; the best's (0.9) standard error is 0.163 / 2 = 0.082:
+    # 0, 0.4 and 0.8 are within reach of it, 1 is not
+    losses = {0.0: np.full(4, 0.97), 0.4: np.array([0.7, 0.9, 0.9, 1.1]),
+              0.8: np.full(4, 0.95), 1.0: np.full(4, 1.3)}
+    assert core.one_se_choice(list(losses), losses) == 0.0
+    assert core.one_se_choice(list(losses), losses, largest=True) == 0.8
+
+
+def test_where_the_backbone_reads_poorly_the_ngram_view_comes_first():
+    # Chinese on an English model: the embeddings' held-out probabilities are near uniform,
+    # the n-grams' a little better but within one standard error: the plain rule keeps the
+    # n-grams out, the turned-round one keeps them alone.
+    y = np.repeat(np.arange(2), 8)
+    held_c = np.log(np.full((16, 2), 0.5))
+    held_n = np.log(np.where(np.eye(2)[y] > 0, 0.7, 0.3))
+    held_n[::3] = held_n[::3, ::-1]  # six of sixteen wrong
+    assert core.choose_blend(held_c, held_n, y).weight == 0.0
+    turned = core.choose_blend(held_c, held_n, y, ngram_first=True)
+    assert turned.weight == 1.0 and set(turned.nll) == {"0", "0.2", "0.4", "0.6", "0.8", "1"}
+
+
+def test_the_turned_round_rule_still_keeps_ngrams_out_where_the_embeddings_are_right():
+    rng = np.random.default_rng(3)
+    texts = [" ".join(rng.choice(list("abcdefgh"), 5)) for _ in range(24)]  # word salad
+    y = np.repeat(np.arange(3), 8)
+    feats = np.eye(3)[y] * 5 + 0.3 * rng.normal(size=(24, 3))
+    _, held_c, _ = core.fit_centroid(feats, y, 3)
+    held_n = core.cv_ngram_logprobs(build, texts, y, 3, seed=0)
+    assert core.choose_blend(held_c, held_n, y, ngram_first=True).weight <= 0.2
+
+
 def test_one_text_per_class_has_no_cross_validation():
     assert core.cv_ngram_logprobs(build, ["a b", "c d"], np.array([0, 1]), 2, seed=0) is None
     assert core.choose_blend(None, np.zeros((2, 2)), np.array([0, 1])).weight == 0.0
@@ -127,7 +159,8 @@ def test_the_method_end_to_end_saves_and_loads_to_the_same_answers(tiny, tmp_pat
     import torch
 
     if forced_blend is not None:  # a model that uses the n-gram view, whatever CV says
-        monkeypatch.setattr(core, "choose_blend", lambda *a: core.BlendChoice(forced_blend))
+        monkeypatch.setattr(core, "choose_blend",
+                            lambda *a, **k: core.BlendChoice(forced_blend))
     train, test = make_texts(3, 8, seed=1), make_texts(3, 5, seed=2)
     ctx = RunContext(backbone=tiny, seed=0, cache=EmbeddingCache())
     method = create("centroid-blend", {"tune_encoder": tune})
@@ -192,10 +225,12 @@ def test_the_encoder_stays_frozen_where_the_backbone_reads_the_texts_poorly(tiny
     method.fit(chinese, val=None, ctx=ctx)  # the English tokenizer's [UNK]s: not tuned
     assert not method.tuned and method.backbone is tiny
     assert ctx.extras["centroid_blend"]["tuned"] == {"skipped": "language"}
+    assert ctx.extras["centroid_blend"]["ngram_first"] is True  # the n-gram rule turned round
+    assert "1" in ctx.extras["centroid_blend"]["blend_nll"]
     assert method.parameter_counts()["trainable"] == 0
     english = create("centroid-blend", {})
     english.fit(make_texts(3, 8, seed=1), val=None, ctx=ctx)
-    assert english.tuned
+    assert english.tuned and ctx.extras["centroid_blend"]["ngram_first"] is False
 
 
 def test_tune_mix_moves_the_encoder_from_the_backbone_to_the_tuned_copy(tiny):
