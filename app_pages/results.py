@@ -21,6 +21,8 @@ results_view.leaderboard(results)
 st.subheader(t("results.curves"))
 results_view.curves(results)
 detail = results_view.pick_detail(results)
+if detail is not None:
+    results_view.method_choices(detail)
 if any(r.extra.get("multi_label") for r in results):
     st.subheader(t("results.multi_label"))
     results_view.multi_label_scores(results)

@@ -141,6 +141,18 @@ def pick_detail(results: list[RunResult]) -> RunResult | None:
     return next(r for r in scored if r.run_id == run_id)
 
 
+def method_choices(res: RunResult) -> None:
+    """What the recommended method chose on this run's examples, in one caption (nothing for
+    other methods or runs without the record)."""
+    from metacore.methods.centroid_blend import explain_choice
+
+    choice = res.extra.get("centroid_blend")
+    said = explain_choice(choice) if isinstance(choice, dict) else []
+    if said:
+        st.caption(t("results.choices", method=res.method,
+                     sentences=" ".join(say(m) for m in said)))
+
+
 def per_class(res: RunResult) -> None:
     """Every column of the per-class table fits (fixed widths), sortable; the bars beside it."""
     table = tables.per_class_table(res)

@@ -41,9 +41,10 @@ recommended method").
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -53,6 +54,7 @@ from metacore.backbones import language_fit
 from metacore.backbones.base import encode
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
+from metacore.messages import Message, msg
 from metacore.methods import blend_core as core
 from metacore.methods.costs import DataSizes, MemoryProfile, Work
 from metacore.methods.episodic_base import EpisodeBatch, adapt_schedule
@@ -134,6 +136,31 @@ class EncoderTuner(ProtoNet):
 
     def prototype_extras(self, batch: EpisodeBatch) -> tuple[torch.Tensor | None, float]:
         return self._name_feats(batch), self.name_weight
+
+
+def explain_choice(choice: Mapping[str, Any]) -> list[Message]:
+    """What centroid-blend chose on a run's own examples (its ``centroid_blend`` record), one
+    sentence each: the class names' weight, the n-gram view's (and whether it came first),
+    whether the encoder was tuned. Empty for a record without choices."""
+    out: list[Message] = []
+    if "label_weight" in choice:
+        weight = float(choice.get("label_weight") or 0.0)
+        if not choice.get("label_weight_nll"):
+            out.append(msg("method.blend.names_not_words"))
+        else:
+            out.append(msg("method.blend.names", weight=f"{weight:g}"))
+    if "blend_weight" in choice:
+        weight = float(choice.get("blend_weight") or 0.0)
+        key = ("method.blend.ngram_first" if choice.get("ngram_first") else
+               "method.blend.ngram" if weight > 0 else "method.blend.ngram_out")
+        out.append(msg(key, weight=f"{weight:g}"))
+    tuned = choice.get("tuned")
+    if isinstance(tuned, Mapping):
+        if tuned.get("skipped") == "language":
+            out.append(msg("method.blend.frozen_language"))
+        elif tuned.get("episodes"):
+            out.append(msg("method.blend.tuned", episodes=int(tuned["episodes"])))
+    return out
 
 
 @dataclass

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 
+import pytest
+
 from metacore.methods.recommend import EVIDENCE, RECOMMENDED
 
 
@@ -39,3 +41,37 @@ def test_a_missing_optional_package_is_said_not_raised(app, monkeypatch) -> None
     assert "setfit" not in at.multiselect(key="train_methods").options
     said = [c.value for c in at.caption if "Not offered here" in c.value]
     assert said and "setfit" in said[0] and "metacore[setfit]" in said[0]
+
+
+@pytest.mark.parametrize("lang,start,word", [("en", f"What {RECOMMENDED} chose", "came first"),
+                                             ("zh", f"{RECOMMENDED} 在这次运行", "优先")])
+def test_the_results_page_says_what_the_recommended_method_chose(home, lang, start,
+                                                                 word) -> None:
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from metacore.runs.store import RunStore
+    from tests.reporting.test_confusion import many_result
+
+    result = many_result(5, run_id="blend1")
+    result.method, result.metrics = RECOMMENDED, {"accuracy": 0.9, "macro_f1": 0.9}
+    result.extra["centroid_blend"] = {"label_weight": 0.0, "label_weight_nll": {"0": 2.1},
+                                      "blend_weight": 1.0, "ngram_first": True,
+                                      "tuned": {"skipped": "language"}}
+    other = many_result(5, run_id="other1")  # tf-idf: nothing to explain
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"),
+                           default_timeout=90)
+    at.query_params.update({"lang": lang})
+    at.run()
+    for r in (result, other):
+        RunStore(home).record_result(r, owner=at.session_state["owner"])
+    at.switch_page("app_pages/results.py").run()  # the best run is looked at closer first
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="results_detail").value == result.run_id
+    said = [c.value for c in at.caption if c.value.startswith(start)]
+    assert len(said) == 1 and word in said[0], [c.value for c in at.caption]
+    if lang == "zh":  # (AppTest formats a rerun's choices outside the page: in English)
+        return
+    at.selectbox(key="results_detail").set_value(other.run_id).run()  # nothing for tf-idf
+    assert not at.exception and not any(c.value.startswith(start) for c in at.caption)

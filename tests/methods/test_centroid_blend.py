@@ -233,6 +233,26 @@ def test_the_encoder_stays_frozen_where_the_backbone_reads_the_texts_poorly(tiny
     assert english.tuned and ctx.extras["centroid_blend"]["ngram_first"] is False
 
 
+def test_the_choices_are_explained_in_one_sentence_each():
+    from metacore.methods.centroid_blend import explain_choice
+
+    chinese = {"label_weight": 0.0, "label_weight_nll": {"0": 2.1, "1": 2.2},
+               "blend_weight": 1.0, "ngram_first": True, "tuned": {"skipped": "language"}}
+    said = [str(m) for m in explain_choice(chinese)]
+    assert len(said) == 3
+    assert "weight 0 " in said[0] and "came first: weight 1 " in said[1]
+    assert "not tuned" in said[2]
+    english = {"label_weight": 4.0, "label_weight_nll": {"0": 1.0, "4": 0.9},
+               "blend_weight": 0.0, "ngram_first": False, "tuned": {"episodes": 12}}
+    said = [str(m) for m in explain_choice(english)]
+    assert "weight 4 " in said[0] and "left out" in said[1] and "12 episodes" in said[2]
+    codes = [str(m) for m in explain_choice({"label_weight": 0.0, "label_weight_nll": {}})]
+    assert codes == ["The class names are codes, not words, so they were not used."]
+    assert explain_choice({}) == []
+    for m in explain_choice(chinese) + explain_choice(english):  # every sentence in Chinese
+        assert m.text("zh") != m.text("en") and "{" not in m.text("zh")
+
+
 def test_tune_mix_moves_the_encoder_from_the_backbone_to_the_tuned_copy(tiny):
     """WiSE-FT's interpolation: at 0 the prototypes are the frozen backbone's (the untuned
     method's probabilities), at 0.5 every weight lies halfway to the tuned copy's."""
