@@ -121,8 +121,9 @@ def _load_model(source: str, pretrained: bool, allow_download: bool) -> torch.nn
             config = AutoConfig.from_pretrained(
                 source, trust_remote_code=False, local_files_only=not allow_download
             )
-            torch.manual_seed(0)  # the same "random" weights every time: a fair control
-            return AutoModel.from_config(config, trust_remote_code=False)
+            with torch.random.fork_rng(devices=[]):  # the caller's random stream untouched
+                torch.manual_seed(0)  # the same "random" weights every time: a fair control
+                return AutoModel.from_config(config, trust_remote_code=False)
         return AutoModel.from_pretrained(
             source,
             trust_remote_code=False,
@@ -176,8 +177,9 @@ def tiny_backbone(hidden: int = 32, layers: int = 2) -> Backbone:
         intermediate_size=hidden * 2,
         max_position_embeddings=128,
     )
-    torch.manual_seed(0)
-    model = BertModel(config, add_pooling_layer=False).eval()
+    with torch.random.fork_rng(devices=[]):  # the same weights, the caller's stream untouched
+        torch.manual_seed(0)
+        model = BertModel(config, add_pooling_layer=False).eval()
     return Backbone(
         name=TINY,
         model=model,

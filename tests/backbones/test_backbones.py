@@ -49,6 +49,25 @@ def test_random_init_has_the_same_shape_but_fresh_weights():
     assert not torch.allclose(a[name], b[name])
 
 
+def test_random_weights_repeat_and_leave_the_callers_random_stream_alone():
+    from metacore.backbones.loading import tiny_backbone
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = load_backbone("random-init:minilm")
+    assert torch.equal(torch.rand(3), expected)  # loading drew nothing from the caller's stream
+    again = load_backbone("random-init:minilm")
+    name = "encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(dict(first.model.named_parameters())[name],
+                       dict(again.model.named_parameters())[name])  # a fair, fixed control
+    build = tiny_backbone.__wrapped__  # not the cached one the other tests share
+    torch.manual_seed(123)
+    tiny = build()
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.equal(next(tiny.model.parameters()), next(build().model.parameters()))
+
+
 def test_missing_hub_model_fails_fast_with_one_sentence():
     t0 = time.perf_counter()
     with pytest.raises(BackboneError, match="downloads are off"):
