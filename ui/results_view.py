@@ -142,12 +142,15 @@ def pick_detail(results: list[RunResult]) -> RunResult | None:
 
 
 def method_choices(res: RunResult) -> None:
-    """What the recommended method chose on this run's examples, in one caption (nothing for
-    other methods or runs without the record)."""
-    from metacore.methods.centroid_blend import explain_choice
+    """What the run's method chose on its examples (``Method.explain_result``), in one
+    caption; nothing for methods that say nothing, or one this version does not know."""
+    from metacore.messages import MessageError
+    from metacore.methods import registry
 
-    choice = res.extra.get("centroid_blend")
-    said = explain_choice(choice) if isinstance(choice, dict) else []
+    try:
+        said = registry.get(res.method).method_cls.explain_result(res.extra)
+    except MessageError:  # a result of a method this version does not have
+        return
     if said:
         st.caption(t("results.choices", method=res.method,
                      sentences=" ".join(say(m) for m in said)))

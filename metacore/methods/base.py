@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -114,6 +114,12 @@ class Method:
     def extra_results(self) -> dict[str, Any]:
         """Method-specific result entries (for example ``inner_loop``)."""
         return {}
+
+    @classmethod
+    def explain_result(cls, extra: Mapping[str, Any]) -> list[Any]:
+        """What this method chose on a run's own data, from the entries ``extra_results``
+        wrote to its result: ``Message``s, one sentence each, for the Results page."""
+        return []
 
     # --- what it costs (estimates, forms, teaching pages: metacore.methods.costs) ---------
     @classmethod

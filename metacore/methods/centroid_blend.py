@@ -51,7 +51,6 @@ import numpy as np
 import torch
 
 from metacore.backbones import language_fit
-from metacore.backbones.base import encode
 from metacore.config import MethodConfig, setting
 from metacore.data import TextSet
 from metacore.messages import Message, msg
@@ -64,7 +63,6 @@ from metacore.methods.registry import register
 from metacore.methods.tfidf import FIXED_S, PER_TEXT_S, TfidfLogreg, TfidfLogregConfig
 from metacore.training.batching import collate
 from metacore.training.context import RunContext
-from metacore.training.device import autocast
 
 NGRAM_FILE = "ngram.joblib"
 
@@ -103,8 +101,7 @@ class EncoderTuner(ProtoNet):
         pair of the episode's texts at once: the squared error of their cosine similarity
         against 1 (same class) or 0. With names (weight above 0), each class's name is one
         more text of its class."""
-        with autocast(batch.input_ids.device):
-            feats = encode(self.encoder, batch.input_ids, batch.attention_mask).float()
+        feats = self.features(batch.input_ids, batch.attention_mask)
         y = torch.cat([batch.y_support, batch.y_query])
         names = self._name_feats(batch)
         if names is not None:
@@ -131,8 +128,7 @@ class EncoderTuner(ProtoNet):
             return None
         enc = collate([self._name_ids[c] for c in batch.classes], self.backbone.pad_id(),
                       batch.input_ids.device)
-        with autocast(batch.input_ids.device):
-            return encode(self.encoder, enc["input_ids"], enc["attention_mask"]).float()
+        return self.features(enc["input_ids"], enc["attention_mask"])
 
     def prototype_extras(self, batch: EpisodeBatch) -> tuple[torch.Tensor | None, float]:
         return self._name_feats(batch), self.name_weight
@@ -391,6 +387,11 @@ class CentroidBlend(FrozenHeadMethod):
 
     def extra_results(self) -> dict:
         return {"centroid_blend": self.choice}
+
+    @classmethod
+    def explain_result(cls, extra: Mapping[str, Any]) -> list[Message]:
+        choice = extra.get("centroid_blend")
+        return explain_choice(choice) if isinstance(choice, Mapping) else []
 
     def manifest_extra(self) -> dict:
         return {"choice": self.choice, "blend_weight": self.blend_weight,

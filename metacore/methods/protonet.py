@@ -72,12 +72,16 @@ class ProtoNet(EpisodicMethod):
         centroid-blend's tuner adds the class names)."""
         return None, 0.0
 
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The encoder's pooled features (B, H) in float32, its forward pass under autocast."""
+        with autocast(input_ids.device):
+            feats = encode(self.encoder, input_ids, attention_mask)
+        return feats.float()
+
     def episode_logits(self, batch: EpisodeBatch) -> torch.Tensor:
         """Query logits (Q, N) from one forward pass over support and query together."""
         extra, extra_weight = self.prototype_extras(batch)
-        with autocast(batch.input_ids.device):
-            feats = encode(self.encoder, batch.input_ids, batch.attention_mask)
-        feats = feats.float()  # (S+Q, H)
+        feats = self.features(batch.input_ids, batch.attention_mask)  # (S+Q, H)
         support, query = feats[: batch.n_support], feats[batch.n_support :]
         weight, bias = proto_head(support, batch.y_support, batch.n_way,
                                   distance=self.config.distance, scale=self.config.scale,

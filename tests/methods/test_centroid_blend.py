@@ -249,6 +249,11 @@ def test_the_choices_are_explained_in_one_sentence_each():
     codes = [str(m) for m in explain_choice({"label_weight": 0.0, "label_weight_nll": {}})]
     assert codes == ["The class names are codes, not words, so they were not used."]
     assert explain_choice({}) == []
+    from metacore.methods import registry  # the hook the Results page calls, for any method
+
+    blend = registry.get("centroid-blend").method_cls
+    assert blend.explain_result({"centroid_blend": chinese}) == explain_choice(chinese)
+    assert registry.get("linear-probe").method_cls.explain_result({"centroid_blend": chinese}) == []
     for m in explain_choice(chinese) + explain_choice(english):  # every sentence in Chinese
         assert m.text("zh") != m.text("en") and "{" not in m.text("zh")
 
